@@ -1,0 +1,1 @@
+//! Frame-level signal processing at the analysis rate.

@@ -1,0 +1,1 @@
+//! Evaluations against synthetic signals and the shared corpora.

@@ -1,0 +1,1 @@
+//! Measures over windows and whole channels.
