@@ -1,1 +1,364 @@
-//! (in progress)
+//! The streaming core: one channel's audio in, frames and timeline points out.
+//!
+//! Every mode feeds this: offline files, real-time replay and live capture. It
+//! takes chunks of any size at the input rate, converts them to the analysis
+//! rate, and runs the per-hop pipeline (spectrum, level, voice activity, pitch,
+//! syllable nuclei). Every output at time `t` depends only on audio before `t`,
+//! and the outputs do not depend on how the input was cut into chunks: the
+//! resampler gathers fixed blocks and the pipeline works on fixed hops.
+//!
+//! No I/O, no clocks, no randomness: the same samples give the same results.
+
+use crate::audio::resample::{ResampleError, StreamResampler};
+use crate::dsp::filter::Cascade;
+use crate::dsp::level::{EnvelopeFollower, HopLevel};
+use crate::dsp::nuclei::{NucleiParams, NucleusDetector, NucleusInput};
+use crate::dsp::pitch::{self, Candidates, PitchAnalyzer, PitchTracker, TrackerParams};
+use crate::dsp::spectrum::{self, BandMeasures, SpectrumAnalyzer};
+use crate::dsp::vad::{VadParams, VoiceActivity};
+use crate::measures::{ChannelAccumulator, HopRecord, Measures, WindowMeasurer, hz_to_st};
+use crate::{ANALYSIS_RATE, HOP, HOP_S};
+
+/// Samples of history the per-hop analyses look at.
+const HISTORY: usize = if pitch::FRAME > spectrum::FRAME { pitch::FRAME } else { spectrum::FRAME };
+
+/// Settings of the core. The defaults are what the figures in the README were
+/// measured with.
+#[derive(Debug, Clone, Copy)]
+pub struct AnalyzerConfig {
+    /// Length of the sliding window of the timeline measures, s.
+    pub window_s: f64,
+    /// Time between timeline points, s.
+    pub update_s: f64,
+    /// Corner of the front-end high-pass that removes DC and hum, Hz.
+    pub highpass_hz: f64,
+    pub vad: VadParams,
+    pub tracker: TrackerParams,
+    pub nuclei: NucleiParams,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        Self {
+            window_s: 3.0,
+            update_s: 0.25,
+            highpass_hz: 60.0,
+            vad: VadParams::default(),
+            tracker: TrackerParams::default(),
+            nuclei: NucleiParams::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error("invalid analyzer setting: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Resample(#[from] ResampleError),
+}
+
+/// Features of one 10 ms hop. `time_s` is the end of the hop: the moment the
+/// features become known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub index: u64,
+    pub time_s: f64,
+    /// Level in the telephone band (300–3400 Hz) over the last 32 ms, dBFS.
+    pub level_db: f32,
+    pub noise_floor_db: f32,
+    pub speech: bool,
+    pub f0_hz: Option<f32>,
+    /// Strongest normalised correlation among the F0 candidates (periodicity).
+    pub periodicity: f32,
+    pub spectral_balance_db: f32,
+    pub spectral_flux_db: f32,
+    /// Level in the vowel band (300–2300 Hz), dBFS: the syllable envelope.
+    pub vowel_band_db: f32,
+    /// A syllable nucleus confirmed at this hop, at the given (earlier) time.
+    pub nucleus_s: Option<f64>,
+}
+
+/// Window measures at a moment of the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelinePoint {
+    /// End of the window: the moment a live monitor shows this point.
+    pub time_s: f64,
+    pub measures: Measures,
+}
+
+/// Receives what the core produces. Methods have empty defaults so a sink
+/// implements only what it uses.
+pub trait Sink {
+    fn frame(&mut self, _frame: &Frame) {}
+    fn point(&mut self, _point: &TimelinePoint) {}
+}
+
+/// A sink that keeps the timeline points.
+impl Sink for Vec<TimelinePoint> {
+    fn point(&mut self, point: &TimelinePoint) {
+        self.push(point.clone());
+    }
+}
+
+/// A sink that ignores everything (for benchmarks and summaries only).
+pub struct NullSink;
+impl Sink for NullSink {}
+
+/// Facts about the input signal itself, for warnings.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InputHealth {
+    pub samples: u64,
+    /// Samples at or beyond ±0.999 of full scale.
+    pub clipped: u64,
+    /// NaN or infinite samples (replaced by 0).
+    pub non_finite: u64,
+    /// Sum of samples, for the DC offset.
+    sum: f64,
+}
+
+impl InputHealth {
+    pub fn dc_offset(&self) -> f64 {
+        if self.samples == 0 { 0.0 } else { self.sum / self.samples as f64 }
+    }
+
+    pub fn clipped_fraction(&self) -> f64 {
+        if self.samples == 0 { 0.0 } else { self.clipped as f64 / self.samples as f64 }
+    }
+}
+
+/// The streaming analyser of one channel.
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    input_rate: u32,
+    resampler: StreamResampler,
+    resampled: Vec<f32>,
+    /// Clean copy of the current chunk (non-finite samples replaced).
+    cleaned: Vec<f32>,
+    frontend: Cascade,
+    /// The last HISTORY filtered samples, oldest first.
+    history: Vec<f32>,
+    /// Filtered samples of the hop being filled.
+    pending: usize,
+    hop_index: u64,
+    envelope: EnvelopeFollower,
+    spectrum: SpectrumAnalyzer,
+    vad: VoiceActivity,
+    pitch: PitchAnalyzer,
+    candidates: Candidates,
+    tracker: PitchTracker,
+    nuclei: NucleusDetector,
+    window: WindowMeasurer,
+    channel: ChannelAccumulator,
+    update_hops: u64,
+    last_point_hop: u64,
+    health: InputHealth,
+    finished: bool,
+}
+
+impl Analyzer {
+    pub fn new(input_rate: u32, config: AnalyzerConfig) -> Result<Self, AnalyzerError> {
+        if !(config.window_s >= HOP_S && config.window_s <= 600.0) {
+            return Err(AnalyzerError::Config(format!(
+                "window of {} s (use 0.01–600 s)",
+                config.window_s
+            )));
+        }
+        if !(config.update_s >= HOP_S && config.update_s <= 600.0) {
+            return Err(AnalyzerError::Config(format!(
+                "update interval of {} s (use 0.01–600 s)",
+                config.update_s
+            )));
+        }
+        let resampler = StreamResampler::new(input_rate, ANALYSIS_RATE)?;
+        Ok(Self {
+            input_rate,
+            resampler,
+            resampled: Vec::new(),
+            cleaned: Vec::new(),
+            frontend: Cascade::butter_highpass(2, config.highpass_hz, ANALYSIS_RATE as f64),
+            history: vec![0.0; HISTORY],
+            pending: 0,
+            hop_index: 0,
+            envelope: EnvelopeFollower::new(),
+            spectrum: SpectrumAnalyzer::new(),
+            vad: VoiceActivity::new(config.vad),
+            pitch: PitchAnalyzer::new(),
+            candidates: Candidates::default(),
+            tracker: PitchTracker::new(config.tracker),
+            nuclei: NucleusDetector::new(config.nuclei),
+            window: WindowMeasurer::new((config.window_s / HOP_S).round() as usize),
+            channel: ChannelAccumulator::new(),
+            update_hops: (config.update_s / HOP_S).round() as u64,
+            last_point_hop: 0,
+            health: InputHealth::default(),
+            finished: false,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.config
+    }
+
+    pub fn input_rate(&self) -> u32 {
+        self.input_rate
+    }
+
+    /// Seconds of input analysed so far (complete hops).
+    pub fn time_s(&self) -> f64 {
+        self.hop_index as f64 * HOP_S
+    }
+
+    pub fn health(&self) -> InputHealth {
+        self.health
+    }
+
+    /// Whole-channel measures so far.
+    pub fn summary(&self) -> Measures {
+        self.channel.measures()
+    }
+
+    /// Reserves buffers for chunks of up to `max_chunk` input samples so that
+    /// [`Self::process`] does not allocate afterwards (for real-time callers).
+    pub fn reserve(&mut self, max_chunk: usize) {
+        let out = self.resampler.output_frames_max(max_chunk);
+        self.resampled.reserve(out.saturating_sub(self.resampled.len()));
+        self.cleaned.reserve(max_chunk.saturating_sub(self.cleaned.len()));
+    }
+
+    /// Feeds a chunk of samples (any length, at the input rate, nominally in
+    /// [-1, 1]). Frames and points completed by it go to `sink`.
+    pub fn process<S: Sink + ?Sized>(&mut self, chunk: &[f32], sink: &mut S) {
+        if self.finished {
+            return;
+        }
+        self.cleaned.clear();
+        for &x in chunk {
+            let x = if x.is_finite() {
+                x
+            } else {
+                self.health.non_finite += 1;
+                0.0
+            };
+            self.health.sum += x as f64;
+            if x.abs() >= 0.999 {
+                self.health.clipped += 1;
+            }
+            self.cleaned.push(x);
+        }
+        self.health.samples += chunk.len() as u64;
+        self.resampled.clear();
+        self.resampler.process(&self.cleaned, &mut self.resampled);
+        self.consume_resampled(sink);
+    }
+
+    /// Ends the stream: flushes the resampler, analyses the last complete hop
+    /// and emits a final timeline point at the end. Further input is ignored.
+    pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        if self.finished {
+            return;
+        }
+        self.resampled.clear();
+        self.resampler.flush(&mut self.resampled);
+        self.consume_resampled(sink);
+        if self.hop_index > self.last_point_hop {
+            self.emit_point(sink);
+        }
+        self.finished = true;
+    }
+
+    fn consume_resampled<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        let mut start = 0;
+        while start < self.resampled.len() {
+            let take = (HOP - self.pending).min(self.resampled.len() - start);
+            let h = HISTORY;
+            // Append filtered samples at the end of the history, which is
+            // shifted by a whole hop once the hop is complete.
+            for k in 0..take {
+                let y = self.frontend.process(self.resampled[start + k]);
+                self.history[h - HOP + self.pending + k] = y;
+            }
+            self.pending += take;
+            start += take;
+            if self.pending == HOP {
+                self.run_hop(sink);
+                self.history.copy_within(HOP.., 0);
+                self.pending = 0;
+            }
+        }
+    }
+
+    fn run_hop<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        let h = HISTORY;
+        let index = self.hop_index;
+        self.hop_index += 1;
+        let time_s = self.hop_index as f64 * HOP_S;
+
+        let level: HopLevel = self.envelope.push(&self.history[h - HOP..]);
+        let bands: BandMeasures = self.spectrum.analyze(&self.history[h - spectrum::FRAME..]);
+        let activity = self.vad.push(bands.level_db);
+        self.pitch.analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
+        let f0 = self.tracker.push(&self.candidates, activity.speech);
+        let voiced = f0.is_some() && activity.speech;
+        let nucleus_s = self.nuclei.push(NucleusInput {
+            time_s,
+            envelope_db: bands.vowel_band_db,
+            floor_db: activity.floor_db,
+            speech: activity.speech,
+            voiced,
+        });
+
+        let frame = Frame {
+            index,
+            time_s,
+            level_db: bands.level_db,
+            noise_floor_db: activity.floor_db,
+            speech: activity.speech,
+            f0_hz: f0.filter(|_| voiced),
+            periodicity: self.candidates.best_strength(),
+            spectral_balance_db: bands.balance_db,
+            spectral_flux_db: bands.flux_db,
+            vowel_band_db: bands.vowel_band_db,
+            nucleus_s,
+        };
+        sink.frame(&frame);
+
+        let record = HopRecord {
+            speech: activity.speech,
+            f0_st: frame.f0_hz.map(|f| hz_to_st(f as f64) as f32),
+            nucleus: nucleus_s.is_some(),
+            level,
+            balance_db: bands.balance_db,
+        };
+        self.window.push(record);
+        self.channel.push(&record);
+
+        if self.hop_index - self.last_point_hop >= self.update_hops {
+            self.emit_point(sink);
+        }
+    }
+
+    fn emit_point<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        self.last_point_hop = self.hop_index;
+        let point = TimelinePoint {
+            time_s: self.time_s(),
+            measures: self.window.measures(),
+        };
+        sink.point(&point);
+    }
+}
+
+/// Analyses a whole buffer at once (tests and tools): returns the timeline
+/// and the whole-channel measures.
+pub fn analyze_samples(
+    samples: &[f32],
+    rate: u32,
+    config: AnalyzerConfig,
+) -> Result<(Vec<TimelinePoint>, Measures), AnalyzerError> {
+    let mut a = Analyzer::new(rate, config)?;
+    let mut points = Vec::new();
+    a.process(samples, &mut points);
+    a.finish(&mut points);
+    Ok((points, a.summary()))
+}

@@ -1,1 +1,7 @@
-fn main() {}
+//! The tonewatch command line.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

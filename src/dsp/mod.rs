@@ -1,1 +1,8 @@
 //! Frame-level signal processing at the analysis rate.
+
+pub mod filter;
+pub mod level;
+pub mod nuclei;
+pub mod pitch;
+pub mod spectrum;
+pub mod vad;

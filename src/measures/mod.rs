@@ -1,1 +1,106 @@
-//! Measures over windows and whole channels.
+//! Measures over windows and whole channels: speech rate, active speech level,
+//! pitch level and variation, spectral balance.
+//!
+//! Both kinds are built from the same per-hop records ([`HopRecord`]): a
+//! window keeps the last few seconds of records in a ring, the whole channel
+//! keeps fixed-size histograms, so memory never grows with call length.
+
+pub mod summary;
+pub mod window;
+
+use serde::Serialize;
+
+pub use summary::ChannelAccumulator;
+pub use window::WindowMeasurer;
+
+use crate::dsp::level::HopLevel;
+
+/// Reference for semitone values: semitones are 12·log2(F0 / this).
+pub const SEMITONE_REF_HZ: f64 = 55.0;
+
+/// Least speech (s) before a speech rate is given.
+pub const MIN_SPEECH_FOR_RATE_S: f64 = 0.5;
+/// Least speech (s) before an active level is given.
+pub const MIN_SPEECH_FOR_LEVEL_S: f64 = 0.25;
+/// Least voiced speech (s) before pitch measures are given.
+pub const MIN_VOICED_FOR_PITCH_S: f64 = 0.2;
+
+pub fn hz_to_st(hz: f64) -> f64 {
+    12.0 * (hz / SEMITONE_REF_HZ).log2()
+}
+
+pub fn st_to_hz(st: f64) -> f64 {
+    SEMITONE_REF_HZ * (st / 12.0).exp2()
+}
+
+/// What one hop contributes to the measures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HopRecord {
+    pub speech: bool,
+    /// F0 in semitones re [`SEMITONE_REF_HZ`], for voiced speech hops.
+    pub f0_st: Option<f32>,
+    /// A syllable nucleus was confirmed at this hop.
+    pub nucleus: bool,
+    pub level: HopLevel,
+    pub balance_db: f32,
+}
+
+/// Prosody measures of a stretch of one channel. `None` means there was not
+/// enough speech to say (see the `MIN_*` constants), never a made-up number.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Measures {
+    /// Seconds of speech (voice activity) in the stretch.
+    pub speech_s: f64,
+    /// Seconds of voiced speech.
+    pub voiced_s: f64,
+    /// Syllable nuclei found.
+    pub syllables: u32,
+    /// Syllables per second of speech.
+    pub speech_rate_syl_s: Option<f64>,
+    /// Active speech level, dBFS (full-scale sine = 0 dBFS), speech frames only.
+    pub active_level_dbfs: Option<f64>,
+    /// Median F0 of voiced speech, Hz.
+    pub pitch_median_hz: Option<f64>,
+    /// Standard deviation of F0 in semitones.
+    pub pitch_sd_st: Option<f64>,
+    /// 10th to 90th percentile range of F0 in semitones.
+    pub pitch_range_st: Option<f64>,
+    /// Mean spectral balance of speech (energy 1–3.4 kHz vs 0.3–1 kHz), dB.
+    pub spectral_balance_db: Option<f64>,
+}
+
+/// Accumulates the parts of [`Measures`] that are plain sums.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sums {
+    pub speech_hops: u64,
+    pub voiced_hops: u64,
+    pub nuclei: u64,
+    pub balance_sum: f64,
+}
+
+impl Sums {
+    pub fn add(&mut self, r: &HopRecord) {
+        if r.speech {
+            self.speech_hops += 1;
+            self.balance_sum += r.balance_db as f64;
+        }
+        if r.f0_st.is_some() {
+            self.voiced_hops += 1;
+        }
+        if r.nucleus {
+            self.nuclei += 1;
+        }
+    }
+
+    /// Fills the sum-based fields of `m`.
+    pub fn fill(&self, m: &mut Measures) {
+        let hop = crate::HOP_S;
+        m.speech_s = self.speech_hops as f64 * hop;
+        m.voiced_s = self.voiced_hops as f64 * hop;
+        m.syllables = self.nuclei as u32;
+        m.speech_rate_syl_s =
+            (m.speech_s >= MIN_SPEECH_FOR_RATE_S).then(|| self.nuclei as f64 / m.speech_s);
+        m.spectral_balance_db =
+            (self.speech_hops > 0).then(|| self.balance_sum / self.speech_hops as f64);
+    }
+}

@@ -1,0 +1,57 @@
+//! `tonewatch eval`: accuracy figures.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, ValueEnum};
+use tonewatch::analyzer::AnalyzerConfig;
+use tonewatch::eval;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Which {
+    Rate,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    which: Which,
+    /// Folder of the corpora (default: $TONEWATCH_DATA or ../shared/data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Write per-file rows as CSV here.
+    #[arg(long)]
+    rows: Option<PathBuf>,
+}
+
+pub fn run(a: EvalArgs) -> Result<ExitCode> {
+    let data = a
+        .data
+        .or_else(eval::corpus::data_dir)
+        .ok_or_else(|| anyhow!("no corpus data: set TONEWATCH_DATA or put it at ../shared/data"))?;
+    let config = AnalyzerConfig::default();
+    match a.which {
+        Which::Rate => {
+            let (rows, f) = eval::rate::evaluate(&data, config).map_err(|e| anyhow!(e))?;
+            if let Some(p) = a.rows {
+                let mut w = std::fs::File::create(&p).with_context(|| p.display().to_string())?;
+                writeln!(w, "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate")?;
+                for r in &rows {
+                    writeln!(
+                        w,
+                        "{},{},{},{:.3},{:.3},{},{:.3},{:.3},{},{:.3},{:.3}",
+                        r.file, r.speaker, r.truth_syllables, r.truth_duration_s, r.truth_rate,
+                        r.clean_syllables, r.clean_speech_s, r.clean_rate.unwrap_or(f64::NAN),
+                        r.tel_syllables, r.tel_speech_s, r.tel_rate.unwrap_or(f64::NAN)
+                    )?;
+                }
+            }
+            println!(
+                "speech rate, EmoDB ({} files): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
+                f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,34 @@
+//! Command-line interface.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod eval;
+
+#[derive(Parser)]
+#[command(name = "tonewatch", version, about = "Speech-prosody monitor for contact-center calls")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure accuracy on synthetic signals and the shared corpora.
+    Eval(eval::EvalArgs),
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(a) => eval::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tonewatch: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

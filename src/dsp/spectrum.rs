@@ -1,0 +1,162 @@
+//! Short-time power spectrum of the most recent samples and the band
+//! measures derived from it: level in the telephone band, spectral balance
+//! (vocal effort), the syllable envelope band and spectral flux.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::ANALYSIS_RATE;
+
+/// Samples per spectrum frame (32 ms at 8 kHz).
+pub const FRAME: usize = 256;
+const BINS: usize = FRAME / 2 + 1;
+const BIN_HZ: f32 = ANALYSIS_RATE as f32 / FRAME as f32;
+
+/// Energies are floored here (dB re full-scale sine power) so that digital
+/// silence gives a finite number.
+pub const FLOOR_DB: f32 = -120.0;
+
+/// Band measures of one frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BandMeasures {
+    /// Mean-square level in 300–3400 Hz, dB re full scale.
+    pub level_db: f32,
+    /// Energy 1000–3400 Hz over energy 300–1000 Hz, in dB. Rises with vocal
+    /// effort; unaffected by gain.
+    pub balance_db: f32,
+    /// Level in 300–2300 Hz (where vowels carry their energy), dB: the
+    /// envelope syllable nuclei are found on.
+    pub vowel_band_db: f32,
+    /// Positive change of the log spectrum since the previous frame, mean dB
+    /// per bin over 300–3400 Hz.
+    pub flux_db: f32,
+}
+
+fn bin(hz: f32) -> usize {
+    (hz / BIN_HZ).round() as usize
+}
+
+/// Computes [`BandMeasures`] for frames of [`FRAME`] samples without allocating.
+pub struct SpectrumAnalyzer {
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    log_power: Vec<f32>,
+    prev_log_power: Vec<f32>,
+    /// Converts a sum of |X|^2 to mean square of the windowed frame.
+    power_scale: f32,
+    has_prev: bool,
+}
+
+impl Default for SpectrumAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpectrumAnalyzer {
+    pub fn new() -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME);
+        let window: Vec<f32> = (0..FRAME)
+            .map(|i| {
+                let x = std::f32::consts::PI * 2.0 * i as f32 / FRAME as f32;
+                0.5 - 0.5 * x.cos()
+            })
+            .collect();
+        let wss: f32 = window.iter().map(|w| w * w).sum();
+        Self {
+            input: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            log_power: vec![0.0; BINS],
+            prev_log_power: vec![0.0; BINS],
+            // Parseval with a one-sided spectrum: 2/(N * sum w^2) per bin.
+            power_scale: 2.0 / (FRAME as f32 * wss),
+            has_prev: false,
+            window,
+            fft,
+        }
+    }
+
+    /// Power spectrum of the last frame, per bin (after [`Self::analyze`]).
+    pub fn log_power(&self) -> &[f32] {
+        &self.log_power
+    }
+
+    pub fn analyze(&mut self, frame: &[f32]) -> BandMeasures {
+        debug_assert_eq!(frame.len(), FRAME);
+        for ((d, s), w) in self.input.iter_mut().zip(frame).zip(&self.window) {
+            *d = s * w;
+        }
+        // The length is fixed at construction: this cannot fail.
+        let _ = self
+            .fft
+            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
+
+        let band = |lo: f32, hi: f32, spec: &[Complex<f32>]| -> f32 {
+            spec[bin(lo)..bin(hi)].iter().map(|c| c.norm_sqr()).sum::<f32>()
+        };
+        let s = &self.spectrum;
+        let low = band(300.0, 1000.0, s) * self.power_scale;
+        let high = band(1000.0, 3400.0, s) * self.power_scale;
+        let vowel = band(300.0, 2300.0, s) * self.power_scale;
+        let to_db = |e: f32| (10.0 * (e.max(1e-30)).log10()).max(FLOOR_DB);
+
+        std::mem::swap(&mut self.log_power, &mut self.prev_log_power);
+        for (lp, c) in self.log_power.iter_mut().zip(s) {
+            *lp = to_db(c.norm_sqr() * self.power_scale);
+        }
+        let (b0, b1) = (bin(300.0), bin(3400.0));
+        let flux_db = if self.has_prev {
+            self.log_power[b0..b1]
+                .iter()
+                .zip(&self.prev_log_power[b0..b1])
+                .map(|(a, b)| (a - b).max(0.0))
+                .sum::<f32>()
+                / (b1 - b0) as f32
+        } else {
+            0.0
+        };
+        self.has_prev = true;
+
+        // Mean square of a full-scale sine is 0.5: add 3 dB so that a
+        // full-scale sine reads 0 dBFS, as level meters do.
+        BandMeasures {
+            level_db: to_db(low + high) + 3.01,
+            balance_db: to_db(high) - to_db(low),
+            vowel_band_db: to_db(vowel) + 3.01,
+            flux_db,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(f: f32, amp: f32) -> Vec<f32> {
+        (0..FRAME)
+            .map(|i| amp * (2.0 * std::f32::consts::PI * f * i as f32 / ANALYSIS_RATE as f32).sin())
+            .collect()
+    }
+
+    #[test]
+    fn full_scale_sine_in_band_reads_zero_dbfs() {
+        let mut s = SpectrumAnalyzer::new();
+        let m = s.analyze(&sine(1500.0, 1.0));
+        assert!(m.level_db.abs() < 0.5, "{m:?}");
+        let m = s.analyze(&sine(1500.0, 0.1));
+        assert!((m.level_db + 20.0).abs() < 0.5, "{m:?}");
+    }
+
+    #[test]
+    fn balance_tells_bright_from_dull() {
+        let mut s = SpectrumAnalyzer::new();
+        assert!(s.analyze(&sine(2000.0, 0.5)).balance_db > 20.0);
+        assert!(s.analyze(&sine(500.0, 0.5)).balance_db < -20.0);
+    }
+}

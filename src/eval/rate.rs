@@ -1,0 +1,77 @@
+//! Speech rate against EmoDB's syllable ground truth, clean and through a
+//! telephone channel.
+
+use std::path::Path;
+
+use super::corpus::{self, Corpus, SyllableTruth};
+use super::stats::{mae, pearson};
+use crate::analyzer::{AnalyzerConfig, analyze_samples};
+use crate::audio::telephone::{RATE as TEL_RATE, telephone_channel};
+
+/// One utterance's truth and measurements.
+#[derive(Debug, Clone)]
+pub struct RateRow {
+    pub file: String,
+    pub speaker: String,
+    pub truth_syllables: usize,
+    pub truth_duration_s: f64,
+    pub truth_rate: f64,
+    pub clean_syllables: u32,
+    pub clean_speech_s: f64,
+    pub clean_rate: Option<f64>,
+    pub tel_syllables: u32,
+    pub tel_speech_s: f64,
+    pub tel_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateFigures {
+    pub files: usize,
+    pub clean_r: f64,
+    pub clean_mae: f64,
+    pub tel_r: f64,
+    pub tel_mae: f64,
+}
+
+pub fn evaluate(data: &Path, config: AnalyzerConfig) -> Result<(Vec<RateRow>, RateFigures), String> {
+    let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for u in &utts {
+        let Some(silb) = &u.syllables else { continue };
+        let truth = SyllableTruth::load(silb).map_err(|e| e.to_string())?;
+        let (samples, rate) = corpus::read_wav(&u.path)?;
+        let audible = corpus::audible_duration(&samples, rate).min(2.0);
+        let Some((n, dur)) = truth.rate(audible, false, 0.0) else { continue };
+        let (_, clean) = analyze_samples(&samples, rate, config).map_err(|e| e.to_string())?;
+        let tel = telephone_channel(&samples, rate).map_err(|e| e.to_string())?;
+        let (_, tel_m) = analyze_samples(&tel, TEL_RATE, config).map_err(|e| e.to_string())?;
+        rows.push(RateRow {
+            file: u.file_name(),
+            speaker: u.speaker.clone(),
+            truth_syllables: n,
+            truth_duration_s: dur,
+            truth_rate: n as f64 / dur,
+            clean_syllables: clean.syllables,
+            clean_speech_s: clean.speech_s,
+            clean_rate: clean.speech_rate_syl_s,
+            tel_syllables: tel_m.syllables,
+            tel_speech_s: tel_m.speech_s,
+            tel_rate: tel_m.speech_rate_syl_s,
+        });
+    }
+    let pairs = |f: fn(&RateRow) -> Option<f64>| -> (Vec<f64>, Vec<f64>) {
+        rows.iter()
+            .map(|r| (r.truth_rate, f(r).unwrap_or(0.0)))
+            .unzip()
+    };
+    let (t, c) = pairs(|r| r.clean_rate);
+    let (t2, p) = pairs(|r| r.tel_rate);
+    let figures = RateFigures {
+        files: rows.len(),
+        clean_r: pearson(&t, &c),
+        clean_mae: mae(&t, &c),
+        tel_r: pearson(&t2, &p),
+        tel_mae: mae(&t2, &p),
+    };
+    Ok((rows, figures))
+}
