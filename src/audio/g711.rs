@@ -227,10 +227,7 @@ mod tests {
             let y = mulaw_decode(mulaw_encode(x));
             // µ-law clips at 32635/32768 and its top code decodes to 32124/32768.
             let target = x.clamp(-32124.0 / 32768.0, 32124.0 / 32768.0);
-            assert!(
-                (y - target).abs() <= bound(x, 17.0),
-                "µ-law {x} -> {y}"
-            );
+            assert!((y - target).abs() <= bound(x, 17.0), "µ-law {x} -> {y}");
         }
     }
 
@@ -239,10 +236,7 @@ mod tests {
         for x in sweep() {
             let y = alaw_decode(alaw_encode(x));
             let target = x.clamp(-32256.0 / 32768.0, 32256.0 / 32768.0);
-            assert!(
-                (y - target).abs() <= bound(x, 9.0),
-                "A-law {x} -> {y}"
-            );
+            assert!((y - target).abs() <= bound(x, 9.0), "A-law {x} -> {y}");
         }
     }
 
