@@ -156,7 +156,7 @@ pub fn write_g711_wav(
     if sample_rate == 0 {
         return Err(invalid("sample rate must be positive"));
     }
-    if interleaved.len() % usize::from(channels) != 0 {
+    if !interleaved.len().is_multiple_of(usize::from(channels)) {
         return Err(invalid(
             "sample count is not a multiple of the channel count",
         ));
@@ -166,7 +166,7 @@ pub fn write_g711_wav(
     const HEADER_LEN: u32 = 4 + (8 + FMT_LEN) + (8 + 4) + 8;
     let data_len = u32::try_from(interleaved.len())
         .ok()
-        .filter(|&n| n <= u32::MAX - HEADER_LEN - 1)
+        .filter(|&n| n < u32::MAX - HEADER_LEN)
         .ok_or_else(|| invalid("too much audio for one WAVE file"))?;
     let frames = u32::try_from(frames).map_err(|_| invalid("too many frames"))?;
     let pad = data_len & 1;
