@@ -609,12 +609,41 @@ fn mp3_with_an_id3v2_tag() {
             mp3.to_str().unwrap(),
         ],
     );
-    assert_eq!(&std::fs::read(&mp3).unwrap()[..3], b"ID3");
+    let bytes = std::fs::read(&mp3).unwrap();
+    assert_eq!(&bytes[..3], b"ID3");
     let (info, samples) = read_all(&mp3).unwrap();
     assert_eq!(
         (info.sample_rate, info.channels, samples[0].len()),
         (16000, 1, 16000)
     );
+
+    // Zero padding between the tag and the first frame, as sloppy taggers leave.
+    let tag_len = 10
+        + bytes[6..10]
+            .iter()
+            .fold(0usize, |n, &b| n << 7 | usize::from(b));
+    let mut padded = bytes[..tag_len].to_vec();
+    padded.extend_from_slice(&[0; 700]);
+    padded.extend_from_slice(&bytes[tag_len..]);
+    let path = dir.path().join("padded.mp3");
+    std::fs::write(&path, padded).unwrap();
+    let (_, samples) = read_all(&path).unwrap();
+    assert_eq!(samples[0].len(), 16000);
+
+    // A tag and nothing after it.
+    let path = dir.path().join("tag-only.mp3");
+    std::fs::write(&path, &bytes[..tag_len]).unwrap();
+    let err = Decoder::open(&path).err().unwrap();
+    assert!(matches!(err, DecodeError::BadHeader { .. }), "{err:?}");
+    assert_names_file(&err, &path);
+}
+
+#[test]
+fn decoder_and_errors_can_cross_threads() {
+    fn assert_send<T: Send + 'static>() {}
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_send::<Decoder>();
+    assert_error::<DecodeError>();
 }
 
 /// Copies of a good file damaged the ways transfers damage files: cut in half,

@@ -287,10 +287,12 @@ impl Decoder {
                 let mut head = [0u8; 4];
                 let n = read_fully(&mut file, &mut head).map_err(io_err)?;
                 file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
+                // Taggers sometimes leave padding or junk between the tag and the
+                // first frame; the MP3 reader resynchronises over it, and if no
+                // frame follows it says so.
                 let container = match sniff(&head[..n]) {
                     Sniffed::Flac => Container::Flac,
-                    Sniffed::Mpeg => Container::Mpeg,
-                    _ => return Err(DecodeError::UnrecognisedFormat { path: owned() }),
+                    _ => Container::Mpeg,
                 };
                 CompressedStream::open(path, file, container)?
             }
@@ -579,19 +581,20 @@ fn sniff(head: &[u8]) -> Sniffed {
 }
 
 /// Skip ID3v2 tags at the start of `file`. Returns the offset of what follows, with
-/// the file positioned there, or None if a tag header is malformed.
+/// the file positioned there, or None if a tag header is cut or malformed.
 fn skip_id3v2(file: &mut File) -> io::Result<Option<u64>> {
     let mut offset = 0u64;
     // Files sometimes carry a few stacked tags; more than that is not a tag.
     for _ in 0..4 {
         file.seek(SeekFrom::Start(offset))?;
         let mut header = [0u8; 10];
-        if read_fully(file, &mut header)? < 10 {
-            return Ok(None);
-        }
+        let n = read_fully(file, &mut header)?;
         let [b'I', b'D', b'3', _, _, flags, s0, s1, s2, s3] = header else {
             break;
         };
+        if n < 10 {
+            return Ok(None);
+        }
         if [s0, s1, s2, s3].iter().any(|b| b & 0x80 != 0) {
             return Ok(None);
         }
