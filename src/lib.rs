@@ -5,6 +5,7 @@
 //! `dsp` (filters, frames, FFT, pitch, level, voice activity, syllable nuclei) →
 //! `measures` (speech rate, active speech level, pitch variation over windows) →
 //! `analyzer` (the one streaming core every mode feeds) →
+//! `offline` (recorded calls: decoder → one analyser per channel) →
 //! `report` (JSON, CSV, text).
 //!
 //! The core ([`analyzer::Analyzer`]) does no I/O and is deterministic: the same
@@ -15,6 +16,7 @@ pub mod audio;
 pub mod dsp;
 pub mod eval;
 pub mod measures;
+pub mod offline;
 pub mod report;
 
 /// The rate every channel is analysed at, whatever the input rate. Everything is

@@ -4,10 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod eval;
 
 #[derive(Parser)]
-#[command(name = "tonewatch", version, about = "Speech-prosody monitor for contact-center calls")]
+#[command(
+    name = "tonewatch",
+    version,
+    about = "Speech-prosody monitor for contact-center calls"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Analyse recorded calls: speech rate, level and pitch per channel, over time.
+    Analyze(analyze::AnalyzeArgs),
     /// Measure accuracy on synthetic signals and the shared corpora.
     Eval(eval::EvalArgs),
 }
@@ -22,6 +29,7 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
     };
     match result {

@@ -1,1 +1,345 @@
-//! Reports: JSON, CSV, text.
+//! Reports: what the analysis of one recording says, and its JSON, CSV and
+//! text renderings.
+//!
+//! The model keeps the core's values exactly; rounding happens only when a
+//! report is written, with the precision listed in [`MEASURE_COLUMNS`], so a
+//! library user can still get the unrounded numbers.
+//!
+//! The JSON keys are a contract other tools read: `file`, `duration_s`,
+//! `sample_rate`, `codec`, `channels` (each `role`, `summary`, `timeline`,
+//! `alerts`) and `warnings`. The measure keys are the field names of
+//! [`Measures`]; a missing measure (not enough speech) is `null`.
+
+use std::fmt;
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+
+use crate::analyzer::TimelinePoint;
+use crate::audio::decode::DecodeError;
+use crate::measures::Measures;
+
+pub mod csv;
+pub mod text;
+
+/// Who speaks on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A moment worth an agent's or a supervisor's attention. Nothing produces
+/// alerts yet: the lists stay empty until the classifier exists, so that
+/// readers of the JSON can already rely on the key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    #[serde(serialize_with = "seconds")]
+    pub time_s: f64,
+    /// Machine-readable name of what happened.
+    pub kind: String,
+    /// One sentence for a human.
+    pub message: String,
+}
+
+/// Something about the input the reader should know. None of these stops the
+/// analysis; [`Warning::Incomplete`] means the report covers only part of the
+/// recording.
+#[derive(Debug)]
+pub enum Warning {
+    /// The decoder stopped early or skipped damaged data; the report covers
+    /// what could be decoded.
+    Incomplete(DecodeError),
+    /// A constant offset, removed by the core's high-pass before any measure.
+    DcOffset { role: Role, offset: f64 },
+    /// Samples at full scale: the level reads low and the pitch may be off.
+    Clipping { role: Role, fraction: f64 },
+}
+
+impl Warning {
+    /// Whether the report is missing part of the recording.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, Warning::Incomplete(_))
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Incomplete(e) => {
+                // The report already names the file; the error's own text starts with it.
+                let text = e.to_string();
+                let prefix = format!("{}: ", e.path().display());
+                f.write_str(text.strip_prefix(&prefix).unwrap_or(&text))
+            }
+            Warning::DcOffset { role, offset } => write!(
+                f,
+                "{role} channel: DC offset of {offset:+.3} of full scale (removed before analysis)"
+            ),
+            Warning::Clipping { role, fraction } => write!(
+                f,
+                "{role} channel: {:.2} % of samples clipped (the level reads low, pitch may be off)",
+                fraction * 100.0
+            ),
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The analysis of one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelReport {
+    pub role: Role,
+    /// Measures over the whole channel.
+    pub summary: Measures,
+    /// Sliding-window measures at regular moments (the analyser's update interval).
+    pub timeline: Vec<TimelinePoint>,
+    pub alerts: Vec<Alert>,
+}
+
+/// The analysis of one recording (or of the synthetic demo call).
+#[derive(Debug)]
+pub struct FileReport {
+    /// The path as given, or the name of an in-memory recording.
+    pub file: String,
+    /// Length of the audio analysed (for an incomplete file: what was decoded).
+    pub duration_s: f64,
+    pub sample_rate: u32,
+    /// The decoder's description of the encoding ("PCM 16-bit", "MP3", ...).
+    pub codec: String,
+    pub channels: Vec<ChannelReport>,
+    pub warnings: Vec<Warning>,
+}
+
+impl FileReport {
+    /// False when decoding stopped early or skipped damage.
+    pub fn is_complete(&self) -> bool {
+        !self.warnings.iter().any(Warning::is_incomplete)
+    }
+}
+
+impl Serialize for FileReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("FileReport", 6)?;
+        st.serialize_field("file", &self.file)?;
+        st.serialize_field("duration_s", &round(self.duration_s, SECONDS))?;
+        st.serialize_field("sample_rate", &self.sample_rate)?;
+        st.serialize_field("codec", &self.codec)?;
+        st.serialize_field("channels", &self.channels)?;
+        st.serialize_field("warnings", &self.warnings)?;
+        st.end()
+    }
+}
+
+impl Serialize for ChannelReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Timeline<'a>(&'a [TimelinePoint]);
+        impl Serialize for Timeline<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|p| RoundedMeasures {
+                    time_s: Some(p.time_s),
+                    measures: &p.measures,
+                }))
+            }
+        }
+        let mut st = s.serialize_struct("ChannelReport", 4)?;
+        st.serialize_field("role", &self.role)?;
+        st.serialize_field(
+            "summary",
+            &RoundedMeasures {
+                time_s: None,
+                measures: &self.summary,
+            },
+        )?;
+        st.serialize_field("timeline", &Timeline(&self.timeline))?;
+        st.serialize_field("alerts", &self.alerts)?;
+        st.end()
+    }
+}
+
+/// Measures as a flat map in [`MEASURE_COLUMNS`] order, optionally preceded
+/// by the time of a timeline point.
+struct RoundedMeasures<'a> {
+    time_s: Option<f64>,
+    measures: &'a Measures,
+}
+
+impl Serialize for RoundedMeasures<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(MEASURE_COLUMNS.len() + 1))?;
+        if let Some(t) = self.time_s {
+            map.serialize_entry("time_s", &round(t, SECONDS))?;
+        }
+        for c in MEASURE_COLUMNS {
+            map.serialize_entry(c.name, &c.cell(self.measures))?;
+        }
+        map.end()
+    }
+}
+
+/// Decimals of times and durations (1 ms, finer than the 10 ms hop).
+const SECONDS: u32 = 3;
+
+/// One measure as reports show it.
+pub struct MeasureColumn {
+    /// The [`Measures`] field name: the JSON key and CSV column.
+    pub name: &'static str,
+    /// Decimals written; 0 writes an integer.
+    pub decimals: u32,
+    value: fn(&Measures) -> Option<f64>,
+}
+
+/// Every field of [`Measures`], in report order, with the precision worth
+/// showing: well below what a listener notices (0.01 dB, 0.01 semitone,
+/// 0.1 Hz) without printing noise digits.
+pub const MEASURE_COLUMNS: [MeasureColumn; 9] = [
+    MeasureColumn {
+        name: "speech_s",
+        decimals: SECONDS,
+        value: |m| Some(m.speech_s),
+    },
+    MeasureColumn {
+        name: "voiced_s",
+        decimals: SECONDS,
+        value: |m| Some(m.voiced_s),
+    },
+    MeasureColumn {
+        name: "syllables",
+        decimals: 0,
+        value: |m| Some(f64::from(m.syllables)),
+    },
+    MeasureColumn {
+        name: "speech_rate_syl_s",
+        decimals: 2,
+        value: |m| m.speech_rate_syl_s,
+    },
+    MeasureColumn {
+        name: "active_level_dbfs",
+        decimals: 2,
+        value: |m| m.active_level_dbfs,
+    },
+    MeasureColumn {
+        name: "pitch_median_hz",
+        decimals: 1,
+        value: |m| m.pitch_median_hz,
+    },
+    MeasureColumn {
+        name: "pitch_sd_st",
+        decimals: 2,
+        value: |m| m.pitch_sd_st,
+    },
+    MeasureColumn {
+        name: "pitch_range_st",
+        decimals: 2,
+        value: |m| m.pitch_range_st,
+    },
+    MeasureColumn {
+        name: "spectral_balance_db",
+        decimals: 2,
+        value: |m| m.spectral_balance_db,
+    },
+];
+
+impl MeasureColumn {
+    /// The rounded value of this measure in `m`.
+    pub fn cell(&self, m: &Measures) -> Cell {
+        match (self.value)(m) {
+            Some(v) if v.is_finite() && self.decimals == 0 => Cell::Integer(v.round() as i64),
+            Some(v) if v.is_finite() => Cell::Number(round(v, self.decimals)),
+            _ => Cell::Missing,
+        }
+    }
+}
+
+/// A rounded measure value: JSON number or `null`, CSV field or empty field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Missing,
+    Integer(i64),
+    Number(f64),
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Cell::Missing => s.serialize_none(),
+            Cell::Integer(v) => s.serialize_i64(v),
+            Cell::Number(v) => s.serialize_f64(v),
+        }
+    }
+}
+
+/// Writes the number as JSON would (shortest form that reads back the same),
+/// and nothing for a missing value.
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cell::Missing => Ok(()),
+            Cell::Integer(v) => write!(f, "{v}"),
+            Cell::Number(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// `x` rounded to `decimals` places. Dividing the rounded integer gives the
+/// double nearest the decimal, which prints without trailing noise digits.
+pub fn round(x: f64, decimals: u32) -> f64 {
+    let scale = 10f64.powi(decimals as i32);
+    let r = (x * scale).round() / scale;
+    // Keep -0.0 out of reports.
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn seconds<S: Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round(*t, SECONDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_exactly_the_measures_fields() {
+        // Catches a field added to Measures but not to the reports.
+        let value = serde_json::to_value(Measures::default()).unwrap();
+        let mut fields: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut names: Vec<&str> = MEASURE_COLUMNS.iter().map(|c| c.name).collect();
+        fields.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(fields, names);
+    }
+
+    #[test]
+    fn rounding_prints_short_numbers() {
+        assert_eq!(round(0.1 + 0.2, 2).to_string(), "0.3");
+        assert_eq!(round(-26.004999, 2).to_string(), "-26");
+        assert_eq!(round(-0.0004, 3).to_string(), "0");
+        assert_eq!(round(4.56789, 1), 4.6);
+    }
+}

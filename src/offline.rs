@@ -1,0 +1,216 @@
+//! Offline analysis of recorded calls: decode a file block by block, feed one
+//! [`Analyzer`] per channel, and collect a [`FileReport`].
+//!
+//! Memory does not grow with the audio: the decoder hands out blocks of at
+//! most a few thousand frames and the analysers keep fixed state. Only the
+//! timeline grows, by one point per channel per update interval (4 per second
+//! by default).
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+
+use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, TimelinePoint};
+use crate::audio::decode::{DecodeError, Decoder};
+use crate::report::{ChannelReport, FileReport, Role, Warning};
+
+/// A DC offset above this (−40 dB re full scale) is worth telling: it is
+/// removed before analysis, but it says something is wrong in the recording
+/// chain, and it eats headroom, so clipping comes sooner.
+pub const DC_WARNING: f64 = 0.01;
+
+/// Clipped samples above this fraction (1 in 1000) are worth telling: a few
+/// isolated full-scale peaks are harmless, this many distort level and pitch.
+pub const CLIPPING_WARNING: f64 = 0.001;
+
+/// How to analyse recordings.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub config: AnalyzerConfig,
+    /// Who speaks on channels 0 and 1 of a stereo recording. A mono recording
+    /// is always the customer.
+    pub stereo_roles: [Role; 2],
+    /// Feed the analysers chunks of exactly this many frames (the last one
+    /// shorter) instead of the decoder's blocks. The results must not change:
+    /// this exists to check that they do not.
+    pub chunk_frames: Option<NonZeroUsize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            config: AnalyzerConfig::default(),
+            stereo_roles: [Role::Customer, Role::Agent],
+            chunk_frames: None,
+        }
+    }
+}
+
+/// Why a recording could not be analysed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Unreadable, not audio, unsupported, or corrupt beyond use.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The core refused the input (a sample rate it cannot convert).
+    #[error("{file}: {source}")]
+    Analyzer { file: String, source: AnalyzerError },
+    /// An in-memory recording with no channels or more than two.
+    #[error("{file}: {channels} channels: tonewatch analyses mono or stereo recordings")]
+    Channels { file: String, channels: usize },
+}
+
+/// Analyses one recording. Damage that leaves usable audio (a truncated file,
+/// skipped corrupt packets) does not fail: the report covers what was decoded
+/// and carries a [`Warning::Incomplete`].
+pub fn analyze_file(path: &Path, options: &Options) -> Result<FileReport, FileError> {
+    let mut decoder = Decoder::open(path)?;
+    let info = decoder.info().clone();
+    let file = path.display().to_string();
+    let mut run = Run::new(&file, info.sample_rate, info.channels, options)?;
+    let mut block = vec![Vec::new(); info.channels];
+    while decoder.next_block(&mut block)? > 0 {
+        run.feed(&block);
+    }
+    let damage = match decoder.finish() {
+        Ok(()) => None,
+        Err(e) if e.is_partial() => Some(e),
+        Err(e) => return Err(e.into()),
+    };
+    if decoder.frames_decoded() == 0 {
+        return Err(DecodeError::NoAudio {
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    let mut report = run.finish(file, info.codec);
+    report.warnings.extend(damage.map(Warning::Incomplete));
+    Ok(report)
+}
+
+/// Analyses a recording held in memory, one slice per channel (all the same
+/// length), as if it were a file called `name`.
+pub fn analyze_samples(
+    name: &str,
+    sample_rate: u32,
+    channels: &[&[f32]],
+    options: &Options,
+) -> Result<FileReport, FileError> {
+    let mut run = Run::new(name, sample_rate, channels.len(), options)?;
+    run.feed(channels);
+    Ok(run.finish(name.to_string(), "synthetic".to_string()))
+}
+
+/// One recording being analysed.
+struct Run {
+    sample_rate: u32,
+    roles: Vec<Role>,
+    analyzers: Vec<Analyzer>,
+    timelines: Vec<Vec<TimelinePoint>>,
+    chunk_frames: Option<usize>,
+    /// Frames not yet fed when re-chunking, per channel.
+    pending: Vec<Vec<f32>>,
+    frames: u64,
+}
+
+impl Run {
+    fn new(
+        file: &str,
+        sample_rate: u32,
+        channels: usize,
+        options: &Options,
+    ) -> Result<Run, FileError> {
+        let roles = match channels {
+            1 => vec![Role::Customer],
+            2 => options.stereo_roles.to_vec(),
+            _ => {
+                return Err(FileError::Channels {
+                    file: file.to_string(),
+                    channels,
+                });
+            }
+        };
+        let analyzers = (0..channels)
+            .map(|_| Analyzer::new(sample_rate, options.config))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| FileError::Analyzer {
+                file: file.to_string(),
+                source,
+            })?;
+        Ok(Run {
+            sample_rate,
+            roles,
+            analyzers,
+            timelines: vec![Vec::new(); channels],
+            chunk_frames: options.chunk_frames.map(NonZeroUsize::get),
+            pending: vec![Vec::new(); channels],
+            frames: 0,
+        })
+    }
+
+    /// Feeds one block: a slice per channel, all the same length.
+    fn feed<C: AsRef<[f32]>>(&mut self, block: &[C]) {
+        self.frames += block.first().map_or(0, |c| c.as_ref().len()) as u64;
+        let Some(n) = self.chunk_frames else {
+            for ((a, t), c) in self
+                .analyzers
+                .iter_mut()
+                .zip(&mut self.timelines)
+                .zip(block)
+            {
+                a.process(c.as_ref(), t);
+            }
+            return;
+        };
+        for ((a, t), (p, c)) in self
+            .analyzers
+            .iter_mut()
+            .zip(&mut self.timelines)
+            .zip(self.pending.iter_mut().zip(block))
+        {
+            p.extend_from_slice(c.as_ref());
+            let whole = p.len() - p.len() % n;
+            for chunk in p[..whole].chunks_exact(n) {
+                a.process(chunk, t);
+            }
+            p.drain(..whole);
+        }
+    }
+
+    fn finish(mut self, file: String, codec: String) -> FileReport {
+        let mut warnings = Vec::new();
+        let mut channels = Vec::new();
+        for (((mut a, mut timeline), rest), role) in self
+            .analyzers
+            .into_iter()
+            .zip(self.timelines)
+            .zip(self.pending.iter_mut())
+            .zip(self.roles)
+        {
+            a.process(rest, &mut timeline);
+            a.finish(&mut timeline);
+            let health = a.health();
+            let offset = health.dc_offset();
+            if offset.abs() >= DC_WARNING {
+                warnings.push(Warning::DcOffset { role, offset });
+            }
+            let fraction = health.clipped_fraction();
+            if fraction >= CLIPPING_WARNING {
+                warnings.push(Warning::Clipping { role, fraction });
+            }
+            channels.push(ChannelReport {
+                role,
+                summary: a.summary(),
+                timeline,
+                alerts: Vec::new(),
+            });
+        }
+        FileReport {
+            file,
+            duration_s: self.frames as f64 / f64::from(self.sample_rate),
+            sample_rate: self.sample_rate,
+            codec,
+            channels,
+            warnings,
+        }
+    }
+}
