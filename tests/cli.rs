@@ -436,7 +436,11 @@ fn partly_decoded_files_are_reported_and_fail() {
         ("cut.wav", "truncated", 1.6),
         ("lying.wav", "truncated: the header announces 10.00 s", 3.0),
         ("corrupt.flac", "corrupt data", 4.0),
-        ("corrupt.mp3", "incomplete: the header announces 4.00 s", 4.0),
+        (
+            "corrupt.mp3",
+            "incomplete: the header announces 4.00 s",
+            4.0,
+        ),
     ] {
         let path = p(name);
         let run = analyze([&path]);

@@ -304,7 +304,7 @@ impl fmt::Display for Cell {
 
 /// `x` rounded to `decimals` places. Dividing the rounded integer gives the
 /// double nearest the decimal, which prints without trailing noise digits.
-pub fn round(x: f64, decimals: u32) -> f64 {
+fn round(x: f64, decimals: u32) -> f64 {
     let scale = 10f64.powi(decimals as i32);
     let r = (x * scale).round() / scale;
     // Keep -0.0 out of reports.
