@@ -97,7 +97,7 @@ pub fn analyze_samples(
 ) -> Result<FileReport, FileError> {
     let mut run = Run::new(name, sample_rate, channels.len(), options)?;
     run.feed(channels);
-    Ok(run.finish(name.to_string(), "synthetic".to_string()))
+    Ok(run.finish(name.to_string(), "in memory".to_string()))
 }
 
 /// One recording being analysed.
