@@ -39,9 +39,15 @@ fn main() {
     for u in utts.iter().filter(|u| u.corpus.dir_name() == which) {
         let (x, rate) = corpus::read_wav(&u.path).expect("wav");
         let name = u.file_name();
-        for (version, sig, r) in [("clean", x.clone(), rate), ("tel", telephone_channel(&x, rate).unwrap(), RATE)] {
+        for (version, sig, r) in [
+            ("clean", x.clone(), rate),
+            ("tel", telephone_channel(&x, rate).unwrap(), RATE),
+        ] {
             let mut a = Analyzer::new(r, AnalyzerConfig::default()).unwrap();
-            let mut sink = Rows { file: &name, version };
+            let mut sink = Rows {
+                file: &name,
+                version,
+            };
             a.process(&sig, &mut sink);
             a.finish(&mut sink);
         }

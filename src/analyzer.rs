@@ -20,7 +20,11 @@ use crate::measures::{ChannelAccumulator, HopRecord, Measures, WindowMeasurer, h
 use crate::{ANALYSIS_RATE, HOP, HOP_S};
 
 /// Samples of history the per-hop analyses look at.
-const HISTORY: usize = if pitch::FRAME > spectrum::FRAME { pitch::FRAME } else { spectrum::FRAME };
+const HISTORY: usize = if pitch::FRAME > spectrum::FRAME {
+    pitch::FRAME
+} else {
+    spectrum::FRAME
+};
 
 /// Settings of the core. The defaults are what the figures in the README were
 /// measured with.
@@ -119,11 +123,19 @@ pub struct InputHealth {
 
 impl InputHealth {
     pub fn dc_offset(&self) -> f64 {
-        if self.samples == 0 { 0.0 } else { self.sum / self.samples as f64 }
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.sum / self.samples as f64
+        }
     }
 
     pub fn clipped_fraction(&self) -> f64 {
-        if self.samples == 0 { 0.0 } else { self.clipped as f64 / self.samples as f64 }
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.clipped as f64 / self.samples as f64
+        }
     }
 }
 
@@ -223,8 +235,10 @@ impl Analyzer {
     /// [`Self::process`] does not allocate afterwards (for real-time callers).
     pub fn reserve(&mut self, max_chunk: usize) {
         let out = self.resampler.output_frames_max(max_chunk);
-        self.resampled.reserve(out.saturating_sub(self.resampled.len()));
-        self.cleaned.reserve(max_chunk.saturating_sub(self.cleaned.len()));
+        self.resampled
+            .reserve(out.saturating_sub(self.resampled.len()));
+        self.cleaned
+            .reserve(max_chunk.saturating_sub(self.cleaned.len()));
     }
 
     /// Feeds a chunk of samples (any length, at the input rate, nominally in
@@ -298,7 +312,8 @@ impl Analyzer {
         let level: HopLevel = self.envelope.push(&self.history[h - HOP..]);
         let bands: BandMeasures = self.spectrum.analyze(&self.history[h - spectrum::FRAME..]);
         let activity = self.vad.push(bands.level_db);
-        self.pitch.analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
+        self.pitch
+            .analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
         let f0 = self.tracker.push(&self.candidates, activity.speech);
         let voiced = f0.is_some() && activity.speech;
         let nucleus_s = self.nuclei.push(NucleusInput {

@@ -164,7 +164,8 @@ impl StreamResampler {
         let Some(inner) = self.inner.as_mut() else {
             return;
         };
-        let target = (self.frames_in as f64 * self.out_rate as f64 / self.in_rate as f64).round() as u64;
+        let target =
+            (self.frames_in as f64 * self.out_rate as f64 / self.in_rate as f64).round() as u64;
         let mut guard = 0;
         while self.frames_out < target && guard < 64 {
             let partial = self.filled;
@@ -216,7 +217,8 @@ impl StreamResampler {
             active_channels_mask: None,
         };
         // Sizes are fixed at construction, so processing cannot fail here.
-        let Ok((_, produced)) = inner.process_into_buffer(&input, &mut output, Some(&indexing)) else {
+        let Ok((_, produced)) = inner.process_into_buffer(&input, &mut output, Some(&indexing))
+        else {
             return;
         };
         let drop = (*to_drop).min(produced);
@@ -253,7 +255,9 @@ mod tests {
     use std::f64::consts::PI;
 
     fn tone(f: f64, fs: u32, n: usize) -> Vec<f32> {
-        (0..n).map(|i| (2.0 * PI * f * i as f64 / fs as f64).sin() as f32 * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * PI * f * i as f64 / fs as f64).sin() as f32 * 0.5)
+            .collect()
     }
 
     #[test]
@@ -278,7 +282,10 @@ mod tests {
                 .map(|s| (s, fit(s)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .unwrap();
-            assert!(shift.abs() <= 0.5 && err < 0.002, "rate {fs}: shift {shift} err {err}");
+            assert!(
+                shift.abs() <= 0.5 && err < 0.002,
+                "rate {fs}: shift {shift} err {err}"
+            );
         }
     }
 

@@ -17,8 +17,11 @@ pub fn telephone_channel(samples: &[f32], rate: u32) -> Result<Vec<f32>, Resampl
     let mut out = resample_all(samples, rate, RATE)?;
     // 4th-order Butterworth each side: 24 dB/octave, like the channel filters
     // of G.712 mask tests, so 150 Hz is about 24 dB down.
-    let mut band = Cascade::butter_highpass(4, 300.0, RATE as f64)
-        .then(Cascade::butter_lowpass(4, 3400.0, RATE as f64));
+    let mut band = Cascade::butter_highpass(4, 300.0, RATE as f64).then(Cascade::butter_lowpass(
+        4,
+        3400.0,
+        RATE as f64,
+    ));
     band.process_in_place(&mut out);
     for x in &mut out {
         *x = mulaw_decode(mulaw_encode(*x));

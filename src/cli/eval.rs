@@ -36,14 +36,25 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
             let (rows, f) = eval::rate::evaluate(&data, config).map_err(|e| anyhow!(e))?;
             if let Some(p) = a.rows {
                 let mut w = std::fs::File::create(&p).with_context(|| p.display().to_string())?;
-                writeln!(w, "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate")?;
+                writeln!(
+                    w,
+                    "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate"
+                )?;
                 for r in &rows {
                     writeln!(
                         w,
                         "{},{},{},{:.3},{:.3},{},{:.3},{:.3},{},{:.3},{:.3}",
-                        r.file, r.speaker, r.truth_syllables, r.truth_duration_s, r.truth_rate,
-                        r.clean_syllables, r.clean_speech_s, r.clean_rate.unwrap_or(f64::NAN),
-                        r.tel_syllables, r.tel_speech_s, r.tel_rate.unwrap_or(f64::NAN)
+                        r.file,
+                        r.speaker,
+                        r.truth_syllables,
+                        r.truth_duration_s,
+                        r.truth_rate,
+                        r.clean_syllables,
+                        r.clean_speech_s,
+                        r.clean_rate.unwrap_or(f64::NAN),
+                        r.tel_syllables,
+                        r.tel_speech_s,
+                        r.tel_rate.unwrap_or(f64::NAN)
                     )?;
                 }
             }

@@ -85,14 +85,18 @@ impl Cascade {
     /// Butterworth high-pass of even `order` (2, 4, 6, ...).
     pub fn butter_highpass(order: usize, fc: f64, fs: f64) -> Self {
         Self {
-            sections: butterworth_qs(order).map(|q| Biquad::highpass(fc, q, fs)).collect(),
+            sections: butterworth_qs(order)
+                .map(|q| Biquad::highpass(fc, q, fs))
+                .collect(),
         }
     }
 
     /// Butterworth low-pass of even `order`.
     pub fn butter_lowpass(order: usize, fc: f64, fs: f64) -> Self {
         Self {
-            sections: butterworth_qs(order).map(|q| Biquad::lowpass(fc, q, fs)).collect(),
+            sections: butterworth_qs(order)
+                .map(|q| Biquad::lowpass(fc, q, fs))
+                .collect(),
         }
     }
 
@@ -143,7 +147,8 @@ mod tests {
     #[test]
     fn butterworth_bandpass_has_expected_response() {
         let fs = 8000.0;
-        let mut bp = Cascade::butter_highpass(4, 300.0, fs).then(Cascade::butter_lowpass(4, 3400.0, fs));
+        let mut bp =
+            Cascade::butter_highpass(4, 300.0, fs).then(Cascade::butter_lowpass(4, 3400.0, fs));
         assert!((gain_at(&mut bp, 1000.0, fs)).abs() < 0.3);
         assert!((gain_at(&mut bp, 300.0, fs) + 3.0).abs() < 0.5);
         assert!(gain_at(&mut bp, 100.0, fs) < -30.0);

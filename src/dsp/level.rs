@@ -90,7 +90,11 @@ impl EnvelopeFollower {
             self.maxq.pop_back();
         }
         self.maxq.push_back((i, peak));
-        while self.maxq.front().is_some_and(|&(j, _)| j + self.hold_hops < i + 1) {
+        while self
+            .maxq
+            .front()
+            .is_some_and(|&(j, _)| j + self.hold_hops < i + 1)
+        {
             self.maxq.pop_front();
         }
         let held = self.maxq.front().map_or(0.0, |&(_, v)| v);
@@ -191,7 +195,11 @@ mod tests {
             .map(|i| {
                 let on = (i / 4000) % 2 == 0;
                 let t = i as f32 / 8000.0;
-                if on { amp * (2.0 * std::f32::consts::PI * 400.0 * t).sin() } else { 0.0 }
+                if on {
+                    amp * (2.0 * std::f32::consts::PI * 400.0 * t).sin()
+                } else {
+                    0.0
+                }
             })
             .collect()
     }

@@ -96,7 +96,11 @@ impl NucleusDetector {
             }
             self.maxq.push_back((i, x.envelope_db));
         }
-        while self.maxq.front().is_some_and(|&(j, _)| j + self.reference_hops <= i) {
+        while self
+            .maxq
+            .front()
+            .is_some_and(|&(j, _)| j + self.reference_hops <= i)
+        {
             self.maxq.pop_front();
         }
         let reference = self.maxq.front().map_or(f32::NEG_INFINITY, |&(_, v)| v);
@@ -147,15 +151,14 @@ mod tests {
             let bump = 15.0 * (0.5 - 0.5 * (2.0 * std::f64::consts::PI * 5.0 * t).cos());
             let ripple = (2.0 * std::f64::consts::PI * 37.0 * t).sin();
             let env = -40.0 + bump + ripple;
-            if d
-                .push(NucleusInput {
-                    time_s: t,
-                    envelope_db: env as f32,
-                    floor_db: -60.0,
-                    speech: true,
-                    voiced: true,
-                })
-                .is_some()
+            if d.push(NucleusInput {
+                time_s: t,
+                envelope_db: env as f32,
+                floor_db: -60.0,
+                speech: true,
+                voiced: true,
+            })
+            .is_some()
             {
                 count += 1;
             }

@@ -157,21 +157,21 @@ impl PitchAnalyzer {
         self.buf_y[..WINDOW].copy_from_slice(&frame[ref_start..]);
         self.buf_y[WINDOW..].fill(0.0);
         // Lengths are fixed at construction: these calls cannot fail.
-        let _ = self
-            .fwd
-            .process_with_scratch(&mut self.buf_x, &mut self.spec_x, &mut self.scratch_fwd);
-        let _ = self
-            .fwd
-            .process_with_scratch(&mut self.buf_y, &mut self.spec_y, &mut self.scratch_fwd);
+        let _ =
+            self.fwd
+                .process_with_scratch(&mut self.buf_x, &mut self.spec_x, &mut self.scratch_fwd);
+        let _ =
+            self.fwd
+                .process_with_scratch(&mut self.buf_y, &mut self.spec_y, &mut self.scratch_fwd);
         for (x, y) in self.spec_x.iter_mut().zip(&self.spec_y) {
             *x *= y.conj();
         }
         self.spec_x[0].im = 0.0;
         let last = self.spec_x.len() - 1;
         self.spec_x[last].im = 0.0;
-        let _ = self
-            .inv
-            .process_with_scratch(&mut self.spec_x, &mut self.corr, &mut self.scratch_inv);
+        let _ =
+            self.inv
+                .process_with_scratch(&mut self.spec_x, &mut self.corr, &mut self.scratch_inv);
 
         self.prefix[0] = 0.0;
         for (i, &v) in frame.iter().enumerate() {
@@ -195,7 +195,11 @@ impl PitchAnalyzer {
             if b > 0.2 && b >= a && b > c {
                 // Parabolic interpolation of the peak position and height.
                 let denom = a - 2.0 * b + c;
-                let shift = if denom < 0.0 { 0.5 * (a - c) / denom } else { 0.0 };
+                let shift = if denom < 0.0 {
+                    0.5 * (a - c) / denom
+                } else {
+                    0.0
+                };
                 let peak = b - 0.25 * (a - c) * shift;
                 let lag_f = lag as f32 + shift;
                 out.insert(Candidate {
@@ -300,7 +304,10 @@ impl PitchTracker {
         let (arg, min) = cost[..n]
             .iter()
             .enumerate()
-            .fold((0, f32::INFINITY), |acc, (i, &c)| if c < acc.1 { (i, c) } else { acc });
+            .fold(
+                (0, f32::INFINITY),
+                |acc, (i, &c)| if c < acc.1 { (i, c) } else { acc },
+            );
         for c in &mut cost[..n] {
             *c -= min;
         }

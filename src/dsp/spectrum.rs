@@ -93,12 +93,15 @@ impl SpectrumAnalyzer {
             *d = s * w;
         }
         // The length is fixed at construction: this cannot fail.
-        let _ = self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
 
         let band = |lo: f32, hi: f32, spec: &[Complex<f32>]| -> f32 {
-            spec[bin(lo)..bin(hi)].iter().map(|c| c.norm_sqr()).sum::<f32>()
+            spec[bin(lo)..bin(hi)]
+                .iter()
+                .map(|c| c.norm_sqr())
+                .sum::<f32>()
         };
         let s = &self.spectrum;
         let low = band(300.0, 1000.0, s) * self.power_scale;

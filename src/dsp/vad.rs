@@ -85,7 +85,11 @@ impl VoiceActivity {
             }
             self.minq.push_back((i, level_db));
         }
-        while self.minq.front().is_some_and(|&(j, _)| j + self.window <= i) {
+        while self
+            .minq
+            .front()
+            .is_some_and(|&(j, _)| j + self.window <= i)
+        {
             self.minq.pop_front();
         }
         if let Some(&(_, v)) = self.minq.front() {

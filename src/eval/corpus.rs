@@ -7,19 +7,17 @@ use std::path::{Path, PathBuf};
 
 /// Where the corpora are, if they are on this machine.
 pub fn data_dir() -> Option<PathBuf> {
-    let candidates = std::env::var_os("TONEWATCH_DATA")
+    let candidates: Vec<PathBuf> = std::env::var_os("TONEWATCH_DATA")
         .map(PathBuf::from)
         .into_iter()
         .chain([
             PathBuf::from("../shared/data"),
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-        ]);
-    for c in candidates {
-        if c.join("emodb/MANIFEST.csv").is_file() && c.join("emovo/MANIFEST.csv").is_file() {
-            return Some(c);
-        }
-    }
-    None
+        ])
+        .collect();
+    candidates
+        .into_iter()
+        .find(|c| c.join("emodb/MANIFEST.csv").is_file() && c.join("emovo/MANIFEST.csv").is_file())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,11 +115,13 @@ pub fn load_manifest(data: &Path, corpus: Corpus) -> Result<Vec<Utterance>, Corp
         }
         let f: Vec<&str> = line.split(',').collect();
         let get = |c: usize| {
-            f.get(c).map(|s| s.to_string()).ok_or_else(|| CorpusError::Manifest {
-                path: path.clone(),
-                line: i + 2,
-                problem: format!("expected {} fields, found {}", header.len(), f.len()),
-            })
+            f.get(c)
+                .map(|s| s.to_string())
+                .ok_or_else(|| CorpusError::Manifest {
+                    path: path.clone(),
+                    line: i + 2,
+                    problem: format!("expected {} fields, found {}", header.len(), f.len()),
+                })
         };
         let syllables = c_silb
             .and_then(|c| f.get(c))
@@ -188,7 +188,11 @@ impl SyllableTruth {
                 }
             }
         }
-        Self { starts, pauses, end }
+        Self {
+            starts,
+            pauses,
+            end,
+        }
     }
 
     pub fn load(path: &Path) -> Result<Self, CorpusError> {
@@ -203,7 +207,12 @@ impl SyllableTruth {
     /// s): syllables starting before it, over the time from the first
     /// syllable's start to the end of speech (or of the audio), with pauses
     /// longer than `min_pause_s` left out when `exclude_pauses`.
-    pub fn rate(&self, audible_end: f64, exclude_pauses: bool, min_pause_s: f64) -> Option<(usize, f64)> {
+    pub fn rate(
+        &self,
+        audible_end: f64,
+        exclude_pauses: bool,
+        min_pause_s: f64,
+    ) -> Option<(usize, f64)> {
         let first = *self.starts.first()?;
         let n = self.starts.iter().filter(|&&t| t < audible_end).count();
         let end = self.end.unwrap_or(audible_end).min(audible_end);
@@ -228,7 +237,14 @@ pub fn read_wav(path: &Path) -> Result<(Vec<f32>, u32), String> {
     let ch = spec.channels as usize;
     let samples: Result<Vec<i32>, _> = r.samples::<i32>().collect();
     let samples = samples.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((samples.iter().step_by(ch.max(1)).map(|&s| s as f32 * scale).collect(), spec.sample_rate))
+    Ok((
+        samples
+            .iter()
+            .step_by(ch.max(1))
+            .map(|&s| s as f32 * scale)
+            .collect(),
+        spec.sample_rate,
+    ))
 }
 
 /// Seconds until the last non-zero sample (EmoDB pads with exact zeros).

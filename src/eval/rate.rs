@@ -33,7 +33,10 @@ pub struct RateFigures {
     pub tel_mae: f64,
 }
 
-pub fn evaluate(data: &Path, config: AnalyzerConfig) -> Result<(Vec<RateRow>, RateFigures), String> {
+pub fn evaluate(
+    data: &Path,
+    config: AnalyzerConfig,
+) -> Result<(Vec<RateRow>, RateFigures), String> {
     let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for u in &utts {
@@ -41,7 +44,9 @@ pub fn evaluate(data: &Path, config: AnalyzerConfig) -> Result<(Vec<RateRow>, Ra
         let truth = SyllableTruth::load(silb).map_err(|e| e.to_string())?;
         let (samples, rate) = corpus::read_wav(&u.path)?;
         let audible = corpus::audible_duration(&samples, rate).min(2.0);
-        let Some((n, dur)) = truth.rate(audible, false, 0.0) else { continue };
+        let Some((n, dur)) = truth.rate(audible, false, 0.0) else {
+            continue;
+        };
         let (_, clean) = analyze_samples(&samples, rate, config).map_err(|e| e.to_string())?;
         let tel = telephone_channel(&samples, rate).map_err(|e| e.to_string())?;
         let (_, tel_m) = analyze_samples(&tel, TEL_RATE, config).map_err(|e| e.to_string())?;

@@ -1,7 +1,11 @@
 //! Small statistics for the evaluations.
 
 pub fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
 }
 
 /// Pearson correlation of paired values.
@@ -20,7 +24,12 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
 
 /// Mean absolute difference of paired values.
 pub fn mae(x: &[f64], y: &[f64]) -> f64 {
-    mean(&x.iter().zip(y).map(|(a, b)| (a - b).abs()).collect::<Vec<_>>())
+    mean(
+        &x.iter()
+            .zip(y)
+            .map(|(a, b)| (a - b).abs())
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Median (sorts a copy).

@@ -94,7 +94,9 @@ mod tests {
     #[test]
     fn whole_channel_pitch_matches_direct_computation() {
         let mut acc = ChannelAccumulator::new();
-        let f0s: Vec<f64> = (0..500).map(|i| 120.0 * (1.0 + 0.2 * ((i as f64) * 0.05).sin())).collect();
+        let f0s: Vec<f64> = (0..500)
+            .map(|i| 120.0 * (1.0 + 0.2 * ((i as f64) * 0.05).sin()))
+            .collect();
         for &f in &f0s {
             acc.push(&HopRecord {
                 speech: true,
