@@ -12,6 +12,7 @@ use tonewatch::eval;
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Which {
     Rate,
+    Volume,
 }
 
 #[derive(Args)]
@@ -61,6 +62,20 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
             println!(
                 "speech rate, EmoDB ({} files): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
                 f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
+            );
+        }
+        Which::Volume => {
+            let f = eval::volume::evaluate(&data, config).map_err(|e| anyhow!(e))?;
+            println!(
+                "volume, EmoDB+EMOVO ({} files, {} without a level): gain ±12 dB: max error {:.3} dB, {:.1} % within 0.1 dB; white noise at 20 dB SNR: mean shift {:.2} dB, max {:.2} dB, {:.1} % within 1 dB; silence/noise-only inputs given a level: {}",
+                f.files,
+                f.no_level,
+                f.max_gain_error_db,
+                100.0 * f.gain_within_0_1,
+                f.mean_noise_shift_db,
+                f.max_noise_shift_db,
+                100.0 * f.noise_within_1,
+                f.silence_with_level
             );
         }
     }

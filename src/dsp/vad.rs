@@ -33,7 +33,7 @@ impl Default for VadParams {
             on_db: 10.0,
             off_db: 6.0,
             hangover_s: 0.12,
-            silence_dbfs: -80.0,
+            silence_dbfs: -115.0,
         }
     }
 }
@@ -58,7 +58,13 @@ pub struct VoiceActivity {
     speaking: bool,
     index: u64,
     floor: f32,
+    /// Frames since the last digital-silence frame (the stream starts as silence).
+    since_silence: u32,
 }
+
+/// A 32 ms frame overlaps the previous three hops: frames that still contain
+/// digital silence read low and must not set the noise floor.
+const FRAMES_SPANNED: u32 = 4;
 
 impl VoiceActivity {
     pub fn new(params: VadParams) -> Self {
@@ -71,6 +77,7 @@ impl VoiceActivity {
             speaking: false,
             index: 0,
             floor: params.silence_dbfs,
+            since_silence: 0,
             params,
         }
     }
@@ -80,6 +87,11 @@ impl VoiceActivity {
         let i = self.index;
         self.index += 1;
         if level_db > p.silence_dbfs {
+            self.since_silence = self.since_silence.saturating_add(1);
+        } else {
+            self.since_silence = 0;
+        }
+        if self.since_silence >= FRAMES_SPANNED {
             while self.minq.back().is_some_and(|&(_, v)| v >= level_db) {
                 self.minq.pop_back();
             }
@@ -96,7 +108,8 @@ impl VoiceActivity {
             self.floor = v;
         }
         let above = level_db - self.floor;
-        let loud = level_db > p.silence_dbfs;
+        // No floor known yet (stream start): nothing to compare with.
+        let loud = level_db > p.silence_dbfs && !self.minq.is_empty();
         if loud && (above >= p.on_db || (self.speaking && above >= p.off_db)) {
             self.speaking = true;
             self.hold = self.hangover;

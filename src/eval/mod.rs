@@ -4,3 +4,4 @@
 pub mod corpus;
 pub mod rate;
 pub mod stats;
+pub mod volume;
