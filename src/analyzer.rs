@@ -318,10 +318,10 @@ impl Analyzer {
         let voiced = f0.is_some() && activity.speech;
         let nucleus_s = self.nuclei.push(NucleusInput {
             time_s,
-            envelope_db: bands.vowel_band_db,
+            envelope_db: bands.level_db,
             floor_db: activity.floor_db,
             speech: activity.speech,
-            voiced,
+            periodicity: self.candidates.best_strength(),
         });
 
         let frame = Frame {

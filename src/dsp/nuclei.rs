@@ -1,12 +1,17 @@
-//! Syllable nuclei: peaks of the vowel-band envelope that are voiced, stand
-//! out from the noise floor and from their neighbours.
+//! Syllable nuclei: peaks of the speech envelope that are periodic, stand out
+//! from the noise floor and from their neighbours.
 //!
-//! Each syllable has one vowel, and the vowel is where the energy between 300
-//! and 2300 Hz peaks. A peak counts when the envelope rose at least `dip_db`
-//! from the previous valley and then falls `dip_db` again (so the detector
-//! reports a nucleus a few tens of milliseconds after it, never before), the
-//! frame at the peak is voiced speech, and the peak is not far below the loud
-//! part of the recent speech (which rejects breaths and noise bursts).
+//! Each syllable has one sonorant nucleus (a vowel, sometimes a syllabic nasal)
+//! where the level in the telephone band peaks. The envelope is smoothed with
+//! a short Gaussian (two hops of delay). A peak counts when the envelope rose
+//! at least `dip_db` from the previous valley and then falls `dip_db` again (so
+//! a nucleus is reported a few tens of milliseconds after it, never before),
+//! the frame at the peak is periodic speech, and the peak is not far below the
+//! loud part of the recent speech (which rejects breaths and noise bursts).
+//!
+//! Periodicity (the best normalised correlation) is used rather than the pitch
+//! tracker's voicing decision: on fast pitch glides the tracker may call a loud
+//! vowel unvoiced, but its correlation still stands above that of noise.
 
 use std::collections::VecDeque;
 
@@ -24,16 +29,19 @@ pub struct NucleiParams {
     pub reference_s: f64,
     /// Minimum time between nuclei, s.
     pub min_gap_s: f64,
+    /// Minimum periodicity (normalised correlation) at the peak.
+    pub min_periodicity: f32,
 }
 
 impl Default for NucleiParams {
     fn default() -> Self {
         Self {
-            dip_db: 2.0,
+            dip_db: 1.5,
             min_above_floor_db: 10.0,
             max_below_recent_db: 25.0,
             reference_s: 2.0,
             min_gap_s: 0.07,
+            min_periodicity: 0.35,
         }
     }
 }
@@ -42,12 +50,17 @@ impl Default for NucleiParams {
 #[derive(Debug, Clone, Copy)]
 pub struct NucleusInput {
     pub time_s: f64,
-    /// Vowel-band envelope, dB.
+    /// Speech envelope (level in the telephone band), dB.
     pub envelope_db: f32,
     pub floor_db: f32,
     pub speech: bool,
-    pub voiced: bool,
+    /// Best normalised correlation of the frame's pitch candidates.
+    pub periodicity: f32,
 }
+
+/// Gaussian smoothing kernel (sigma = one hop), centred two hops back.
+const SMOOTH: [f32; 5] = [0.054, 0.244, 0.404, 0.244, 0.054];
+const DELAY: usize = SMOOTH.len() / 2;
 
 #[derive(Debug, Clone, Copy)]
 struct Peak {
@@ -69,6 +82,8 @@ pub struct NucleusDetector {
     maxq: VecDeque<(u64, f32)>,
     reference_hops: u64,
     index: u64,
+    /// The last inputs, newest last, for the smoothing.
+    recent: [Option<NucleusInput>; SMOOTH.len()],
 }
 
 impl NucleusDetector {
@@ -82,11 +97,28 @@ impl NucleusDetector {
             maxq: VecDeque::with_capacity(reference_hops as usize + 1),
             reference_hops,
             index: 0,
+            recent: [None; SMOOTH.len()],
         }
     }
 
     /// Takes one hop; returns the time of a nucleus confirmed at this hop.
-    pub fn push(&mut self, x: NucleusInput) -> Option<f64> {
+    pub fn push(&mut self, input: NucleusInput) -> Option<f64> {
+        self.recent.rotate_left(1);
+        self.recent[SMOOTH.len() - 1] = Some(input);
+        // The hop at the centre of the kernel is the one decided; the first
+        // hops of a stream wait until the kernel is full.
+        let mut x = self.recent[0].and(self.recent[DELAY])?;
+        x.envelope_db = self
+            .recent
+            .iter()
+            .flatten()
+            .zip(SMOOTH)
+            .map(|(r, w)| w * r.envelope_db)
+            .sum();
+        self.decide(x)
+    }
+
+    fn decide(&mut self, x: NucleusInput) -> Option<f64> {
         let p = self.params;
         let i = self.index;
         self.index += 1;
@@ -110,7 +142,7 @@ impl NucleusDetector {
             time_s: x.time_s,
             db: v,
             valid: x.speech
-                && x.voiced
+                && x.periodicity >= p.min_periodicity
                 && v >= x.floor_db + p.min_above_floor_db
                 && v >= reference - p.max_below_recent_db,
         };
@@ -156,7 +188,7 @@ mod tests {
                 envelope_db: env as f32,
                 floor_db: -60.0,
                 speech: true,
-                voiced: true,
+                periodicity: 0.9,
             })
             .is_some()
             {
@@ -179,7 +211,7 @@ mod tests {
                     envelope_db: env as f32,
                     floor_db: -60.0,
                     speech: true,
-                    voiced: false,
+                    periodicity: 0.1,
                 })
                 .is_some()
             })
