@@ -345,6 +345,8 @@ impl Analyzer {
             nucleus: nucleus_s.is_some(),
             level,
             balance_db: bands.balance_db,
+            periodicity: frame.periodicity,
+            flux_db: bands.flux_db,
         };
         self.window.push(record);
         self.channel.push(&record);

@@ -12,7 +12,7 @@ use common::*;
 use serde_json::Value;
 use tonewatch::audio::synth::{UtteranceSpec, utterance};
 
-const MEASURES: [&str; 9] = [
+const MEASURES: [&str; 11] = [
     "speech_s",
     "voiced_s",
     "syllables",
@@ -22,6 +22,8 @@ const MEASURES: [&str; 9] = [
     "pitch_sd_st",
     "pitch_range_st",
     "spectral_balance_db",
+    "periodicity",
+    "spectral_flux_db",
 ];
 
 struct Run {

@@ -43,6 +43,9 @@ pub struct HopRecord {
     pub nucleus: bool,
     pub level: HopLevel,
     pub balance_db: f32,
+    /// Best normalised correlation of the pitch candidates (voice clarity).
+    pub periodicity: f32,
+    pub flux_db: f32,
 }
 
 /// Prosody measures of a stretch of one channel. `None` means there was not
@@ -67,6 +70,11 @@ pub struct Measures {
     pub pitch_range_st: Option<f64>,
     /// Mean spectral balance of speech (energy 1–3.4 kHz vs 0.3–1 kHz), dB.
     pub spectral_balance_db: Option<f64>,
+    /// Mean periodicity of speech frames (0–1): lower in breathy, rough or
+    /// strained voice.
+    pub periodicity: Option<f64>,
+    /// Mean spectral flux of speech frames, dB: how fast the spectrum moves.
+    pub spectral_flux_db: Option<f64>,
 }
 
 /// Accumulates the parts of [`Measures`] that are plain sums.
@@ -76,6 +84,8 @@ pub(crate) struct Sums {
     pub voiced_hops: u64,
     pub nuclei: u64,
     pub balance_sum: f64,
+    pub periodicity_sum: f64,
+    pub flux_sum: f64,
 }
 
 impl Sums {
@@ -83,6 +93,8 @@ impl Sums {
         if r.speech {
             self.speech_hops += 1;
             self.balance_sum += r.balance_db as f64;
+            self.periodicity_sum += r.periodicity as f64;
+            self.flux_sum += r.flux_db as f64;
         }
         if r.f0_st.is_some() {
             self.voiced_hops += 1;
@@ -100,7 +112,9 @@ impl Sums {
         m.syllables = self.nuclei as u32;
         m.speech_rate_syl_s =
             (m.speech_s >= MIN_SPEECH_FOR_RATE_S).then(|| self.nuclei as f64 / m.speech_s);
-        m.spectral_balance_db =
-            (self.speech_hops > 0).then(|| self.balance_sum / self.speech_hops as f64);
+        let per_speech_hop = |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
+        m.spectral_balance_db = per_speech_hop(self.balance_sum);
+        m.periodicity = per_speech_hop(self.periodicity_sum);
+        m.spectral_flux_db = per_speech_hop(self.flux_sum);
     }
 }

@@ -213,7 +213,7 @@ pub struct MeasureColumn {
 /// Every field of [`Measures`], in report order, with the precision worth
 /// showing: well below what a listener notices (0.01 dB, 0.01 semitone,
 /// 0.1 Hz) without printing noise digits.
-pub const MEASURE_COLUMNS: [MeasureColumn; 9] = [
+pub const MEASURE_COLUMNS: [MeasureColumn; 11] = [
     MeasureColumn {
         name: "speech_s",
         decimals: SECONDS,
@@ -258,6 +258,16 @@ pub const MEASURE_COLUMNS: [MeasureColumn; 9] = [
         name: "spectral_balance_db",
         decimals: 2,
         value: |m| m.spectral_balance_db,
+    },
+    MeasureColumn {
+        name: "periodicity",
+        decimals: 3,
+        value: |m| m.periodicity,
+    },
+    MeasureColumn {
+        name: "spectral_flux_db",
+        decimals: 2,
+        value: |m| m.spectral_flux_db,
     },
 ];
 
