@@ -347,6 +347,7 @@ impl Analyzer {
             balance_db: bands.balance_db,
             periodicity: frame.periodicity,
             flux_db: bands.flux_db,
+            shape_db: bands.shape_db,
         };
         self.window.push(record);
         self.channel.push(&record);

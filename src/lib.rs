@@ -13,6 +13,7 @@
 
 pub mod analyzer;
 pub mod audio;
+pub mod classify;
 pub mod dsp;
 pub mod eval;
 pub mod measures;

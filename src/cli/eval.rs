@@ -13,6 +13,7 @@ use tonewatch::eval;
 pub enum Which {
     Rate,
     Volume,
+    Anger,
 }
 
 #[derive(Args)]
@@ -26,11 +27,15 @@ pub struct EvalArgs {
     rows: Option<PathBuf>,
 }
 
-pub fn run(a: EvalArgs) -> Result<ExitCode> {
-    let data = a
-        .data
+/// The corpus folder: given, or found at the default places.
+pub fn corpus_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    given
         .or_else(eval::corpus::data_dir)
-        .ok_or_else(|| anyhow!("no corpus data: set TONEWATCH_DATA or put it at ../shared/data"))?;
+        .ok_or_else(|| anyhow!("no corpus data: set TONEWATCH_DATA or put it at ../shared/data"))
+}
+
+pub fn run(a: EvalArgs) -> Result<ExitCode> {
+    let data = corpus_dir(a.data)?;
     let config = AnalyzerConfig::default();
     match a.which {
         Which::Rate => {
@@ -76,6 +81,17 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 f.max_noise_shift_db,
                 100.0 * f.noise_within_1,
                 f.silence_with_level
+            );
+        }
+        Which::Anger => {
+            let examples = eval::anger::build_dataset(&data, config).map_err(|e| anyhow!(e))?;
+            let f = eval::anger::leave_one_speaker_out(&examples, eval::anger::DEFAULT_L2);
+            for (s, c, t) in &f.per_speaker {
+                println!("  held-out {s}: UAR clean {c:.3}, telephone {t:.3}");
+            }
+            println!(
+                "anger vs rest, leave-one-speaker-out UAR: EmoDB {:.3}, EMOVO {:.3}; trained clean, tested telephone: EmoDB {:.3}, EMOVO {:.3}",
+                f.uar_emodb, f.uar_emovo, f.uar_telephone_emodb, f.uar_telephone_emovo
             );
         }
     }

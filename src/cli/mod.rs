@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod eval;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Measure accuracy on synthetic signals and the shared corpora.
     Eval(eval::EvalArgs),
+    /// Rebuild a model in models/ from the corpora (reproducible).
+    Train(train::TrainArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -31,6 +34,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Train(a) => train::run(a),
     };
     match result {
         Ok(code) => code,

@@ -18,6 +18,11 @@ const BIN_HZ: f32 = ANALYSIS_RATE as f32 / FRAME as f32;
 /// silence gives a finite number.
 pub const FLOOR_DB: f32 = -120.0;
 
+/// Mel-spaced bands of the spectral shape.
+pub const SHAPE_BANDS: usize = 16;
+const SHAPE_LO_HZ: f32 = 250.0;
+const SHAPE_HI_HZ: f32 = 3600.0;
+
 /// Band measures of one frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct BandMeasures {
@@ -32,6 +37,44 @@ pub struct BandMeasures {
     /// Positive change of the log spectrum since the previous frame, mean dB
     /// per bin over 300–3400 Hz.
     pub flux_db: f32,
+    /// Spectral shape: level of each mel band (250–3600 Hz) relative to the
+    /// frame's total in those bands, dB. Independent of gain; vowel quality,
+    /// vocal effort and voice tension show in it.
+    pub shape_db: [f32; SHAPE_BANDS],
+}
+
+fn mel(hz: f32) -> f32 {
+    2595.0 * (1.0 + hz / 700.0).log10()
+}
+
+fn mel_to_hz(m: f32) -> f32 {
+    700.0 * (10f32.powf(m / 2595.0) - 1.0)
+}
+
+/// One triangular band: first bin and the weights from there.
+#[derive(Debug, Clone)]
+struct Triangle {
+    first: usize,
+    weights: Vec<f32>,
+}
+
+fn mel_triangles() -> Vec<Triangle> {
+    let (lo, hi) = (mel(SHAPE_LO_HZ), mel(SHAPE_HI_HZ));
+    let edge = |i: usize| mel_to_hz(lo + (hi - lo) * i as f32 / (SHAPE_BANDS + 1) as f32);
+    (0..SHAPE_BANDS)
+        .map(|b| {
+            let (l, c, h) = (edge(b), edge(b + 1), edge(b + 2));
+            let first = (l / BIN_HZ).ceil() as usize;
+            let last = ((h / BIN_HZ).floor() as usize).min(BINS - 1);
+            let weights = (first..=last)
+                .map(|k| {
+                    let f = k as f32 * BIN_HZ;
+                    ((f - l) / (c - l)).min((h - f) / (h - c)).max(0.0)
+                })
+                .collect();
+            Triangle { first, weights }
+        })
+        .collect()
 }
 
 fn bin(hz: f32) -> usize {
@@ -50,6 +93,7 @@ pub struct SpectrumAnalyzer {
     /// Converts a sum of |X|^2 to mean square of the windowed frame.
     power_scale: f32,
     has_prev: bool,
+    triangles: Vec<Triangle>,
 }
 
 impl Default for SpectrumAnalyzer {
@@ -77,6 +121,7 @@ impl SpectrumAnalyzer {
             // Parseval with a one-sided spectrum: 2/(N * sum w^2) per bin.
             power_scale: 2.0 / (FRAME as f32 * wss),
             has_prev: false,
+            triangles: mel_triangles(),
             window,
             fft,
         }
@@ -126,6 +171,22 @@ impl SpectrumAnalyzer {
         };
         self.has_prev = true;
 
+        let mut shape_db = [0.0f32; SHAPE_BANDS];
+        let mut total = 0.0f32;
+        for (out, t) in shape_db.iter_mut().zip(&self.triangles) {
+            let e: f32 = s[t.first..t.first + t.weights.len()]
+                .iter()
+                .zip(&t.weights)
+                .map(|(c, w)| c.norm_sqr() * w)
+                .sum();
+            total += e;
+            *out = e;
+        }
+        let total_db = to_db(total * self.power_scale);
+        for v in &mut shape_db {
+            *v = to_db(*v * self.power_scale) - total_db;
+        }
+
         // Mean square of a full-scale sine is 0.5: add 3 dB so that a
         // full-scale sine reads 0 dBFS, as level meters do.
         BandMeasures {
@@ -133,6 +194,7 @@ impl SpectrumAnalyzer {
             balance_db: to_db(high) - to_db(low),
             vowel_band_db: to_db(vowel) + 3.01,
             flux_db,
+            shape_db,
         }
     }
 }
@@ -154,6 +216,26 @@ mod tests {
         assert!(m.level_db.abs() < 0.5, "{m:?}");
         let m = s.analyze(&sine(1500.0, 0.1));
         assert!((m.level_db + 20.0).abs() < 0.5, "{m:?}");
+    }
+
+    #[test]
+    fn shape_peaks_in_the_band_of_a_tone_and_ignores_gain() {
+        let mut s = SpectrumAnalyzer::new();
+        let a = s.analyze(&sine(1000.0, 0.5)).shape_db;
+        let b = s.analyze(&sine(1000.0, 0.05)).shape_db;
+        let top = (0..SHAPE_BANDS)
+            .max_by(|&i, &j| a[i].total_cmp(&a[j]))
+            .unwrap();
+        let centre = mel_to_hz(
+            mel(SHAPE_LO_HZ) + (mel(SHAPE_HI_HZ) - mel(SHAPE_LO_HZ)) * (top + 1) as f32 / 17.0,
+        );
+        assert!(
+            (centre / 1000.0 - 1.0).abs() < 0.12,
+            "band {top} at {centre} Hz"
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 0.01 || *x < -60.0);
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use summary::ChannelAccumulator;
 pub use window::WindowMeasurer;
 
 use crate::dsp::level::HopLevel;
+use crate::dsp::spectrum::SHAPE_BANDS;
 
 /// Reference for semitone values: semitones are 12·log2(F0 / this).
 pub const SEMITONE_REF_HZ: f64 = 55.0;
@@ -46,6 +47,8 @@ pub struct HopRecord {
     /// Best normalised correlation of the pitch candidates (voice clarity).
     pub periodicity: f32,
     pub flux_db: f32,
+    /// Spectral shape of the frame (see [`crate::dsp::spectrum::BandMeasures`]).
+    pub shape_db: [f32; SHAPE_BANDS],
 }
 
 /// Prosody measures of a stretch of one channel. `None` means there was not
@@ -75,6 +78,10 @@ pub struct Measures {
     pub periodicity: Option<f64>,
     /// Mean spectral flux of speech frames, dB: how fast the spectrum moves.
     pub spectral_flux_db: Option<f64>,
+    /// Mean spectral shape of voiced frames, dB per mel band: the classifier's
+    /// view of voice quality. Not reported (16 numbers nobody reads).
+    #[serde(skip)]
+    pub spectral_shape_db: Option<[f64; SHAPE_BANDS]>,
 }
 
 /// Accumulates the parts of [`Measures`] that are plain sums.
@@ -86,6 +93,7 @@ pub(crate) struct Sums {
     pub balance_sum: f64,
     pub periodicity_sum: f64,
     pub flux_sum: f64,
+    pub shape_sum: [f64; SHAPE_BANDS],
 }
 
 impl Sums {
@@ -98,6 +106,9 @@ impl Sums {
         }
         if r.f0_st.is_some() {
             self.voiced_hops += 1;
+            for (acc, v) in self.shape_sum.iter_mut().zip(&r.shape_db) {
+                *acc += *v as f64;
+            }
         }
         if r.nucleus {
             self.nuclei += 1;
@@ -112,9 +123,12 @@ impl Sums {
         m.syllables = self.nuclei as u32;
         m.speech_rate_syl_s =
             (m.speech_s >= MIN_SPEECH_FOR_RATE_S).then(|| self.nuclei as f64 / m.speech_s);
-        let per_speech_hop = |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
+        let per_speech_hop =
+            |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
         m.spectral_balance_db = per_speech_hop(self.balance_sum);
         m.periodicity = per_speech_hop(self.periodicity_sum);
         m.spectral_flux_db = per_speech_hop(self.flux_sum);
+        m.spectral_shape_db =
+            (self.voiced_hops > 0).then(|| self.shape_sum.map(|v| v / self.voiced_hops as f64));
     }
 }
