@@ -34,6 +34,8 @@ pub fn sigmoid(z: f64) -> f64 {
 /// Fits `y ~ x` with class-balanced example weights (each class weighs as
 /// much as the other in total) and penalty `l2 / 2 * |w|^2` on the
 /// standardised weights (not the bias).
+// Matrix code: indices say more than iterator chains here.
+#[allow(clippy::needless_range_loop)]
 pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
     let n = x.len();
     let d = x.first().map_or(0, Vec::len);
@@ -124,6 +126,7 @@ pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
 }
 
 /// Solves `a x = b` for symmetric positive definite `a` (Cholesky).
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for j in 0..n {
