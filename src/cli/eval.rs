@@ -8,10 +8,17 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::eval;
+use tonewatch::eval::corpus::Corpus;
+use tonewatch::eval::pitch_real::{self, RealFigures, RealRow};
+use tonewatch::eval::pitch_synth::{self, PitchScore};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Which {
     Rate,
+    /// Pitch tracking on synthetic voices with exact F0 truth (no corpus needed).
+    PitchSynth,
+    /// Pitch variation of the corpora, clean vs telephone channel.
+    PitchReal,
 }
 
 #[derive(Args)]
@@ -26,24 +33,39 @@ pub struct EvalArgs {
 }
 
 pub fn run(a: EvalArgs) -> Result<ExitCode> {
-    let data = a
-        .data
-        .or_else(eval::corpus::data_dir)
-        .ok_or_else(|| anyhow!("no corpus data: set TONEWATCH_DATA or put it at ../shared/data"))?;
     let config = AnalyzerConfig::default();
+    let data = || {
+        a.data
+            .clone()
+            .or_else(eval::corpus::data_dir)
+            .ok_or_else(|| {
+                anyhow!("no corpus data: set TONEWATCH_DATA or put it at ../shared/data")
+            })
+    };
     match a.which {
         Which::Rate => {
-            let (rows, f) = eval::rate::evaluate(&data, config).map_err(|e| anyhow!(e))?;
-            if let Some(p) = a.rows {
-                let mut w = std::fs::File::create(&p).with_context(|| p.display().to_string())?;
-                writeln!(w, "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate")?;
+            let (rows, f) = eval::rate::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
+            if let Some(p) = &a.rows {
+                let mut w = std::fs::File::create(p).with_context(|| p.display().to_string())?;
+                writeln!(
+                    w,
+                    "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate"
+                )?;
                 for r in &rows {
                     writeln!(
                         w,
                         "{},{},{},{:.3},{:.3},{},{:.3},{:.3},{},{:.3},{:.3}",
-                        r.file, r.speaker, r.truth_syllables, r.truth_duration_s, r.truth_rate,
-                        r.clean_syllables, r.clean_speech_s, r.clean_rate.unwrap_or(f64::NAN),
-                        r.tel_syllables, r.tel_speech_s, r.tel_rate.unwrap_or(f64::NAN)
+                        r.file,
+                        r.speaker,
+                        r.truth_syllables,
+                        r.truth_duration_s,
+                        r.truth_rate,
+                        r.clean_syllables,
+                        r.clean_speech_s,
+                        r.clean_rate.unwrap_or(f64::NAN),
+                        r.tel_syllables,
+                        r.tel_speech_s,
+                        r.tel_rate.unwrap_or(f64::NAN)
                     )?;
                 }
             }
@@ -51,7 +73,183 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 "speech rate, EmoDB ({} files): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
                 f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Which::PitchSynth => {
+            let f = pitch_synth::evaluate(config).map_err(|e| anyhow!(e))?;
+            println!(
+                "pitch on synthetic voices: {} s per F0 range ({} seeds), white noise at {} dB SNR, made at {} Hz",
+                pitch_synth::SIGNAL_S * pitch_synth::SEEDS.count() as f64,
+                pitch_synth::SEEDS.count(),
+                pitch_synth::SNR_DB,
+                pitch_synth::SIGNAL_RATE
+            );
+            println!(
+                "frames scored where the 32 ms window is wholly voiced or wholly unvoiced; mixed frames left out"
+            );
+            println!(
+                "{:<24} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} | {:>7} {:>7}",
+                "condition",
+                "voiced",
+                "unvcd",
+                "mixed",
+                "GPE%",
+                "fine%",
+                "VDE%",
+                "telGPE%",
+                "telVDE%"
+            );
+            let line = |name: &str, c: &PitchScore, t: &PitchScore| {
+                println!(
+                    "{:<24} {:>6} {:>6} {:>6} {:>7.2} {:>7.3} {:>7.2} | {:>7.2} {:>7.2}",
+                    name,
+                    c.truth_voiced,
+                    c.truth_unvoiced,
+                    c.mixed,
+                    100.0 * c.gpe(),
+                    100.0 * c.fine_median(),
+                    100.0 * c.vde(),
+                    100.0 * t.gpe(),
+                    100.0 * t.vde()
+                );
+            };
+            for &(lo, hi) in &pitch_synth::RANGES_HZ {
+                let in_range = |s: &pitch_synth::SignalScores| s.f0_lo == lo && s.f0_hi == hi;
+                let (c, t) = f.merged(in_range);
+                line(&format!("{lo:.0}-{hi:.0} Hz"), &c, &t);
+                let (c, t) = f.merged(|s| in_range(s) && s.is_tuning_half());
+                line("  tuning (odd seeds)", &c, &t);
+                let (c, t) = f.merged(|s| in_range(s) && !s.is_tuning_half());
+                line("  check (even seeds)", &c, &t);
+            }
+            let (c, t) = f.merged(|s| s.is_tuning_half());
+            line("all, tuning half", &c, &t);
+            let (c, t) = f.merged(|s| !s.is_tuning_half());
+            line("all, check half", &c, &t);
+            line("all", &f.clean, &f.tel);
+            let checks: Vec<_> = f
+                .checks()
+                .into_iter()
+                .map(|(name, v, max, ok)| {
+                    (
+                        name,
+                        format!("{:.2} %", 100.0 * v),
+                        format!("≤ {:.0} %", 100.0 * max),
+                        ok,
+                    )
+                })
+                .collect();
+            Ok(print_checks(&checks))
+        }
+        Which::PitchReal => {
+            let f = pitch_real::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
+            if let Some(p) = &a.rows {
+                write_real_rows(p, &f.rows)?;
+            }
+            print_real(&f);
+            let checks: Vec<_> = f
+                .checks()
+                .into_iter()
+                .map(|(name, v, min, ok)| {
+                    (
+                        name,
+                        format!("{:.1} %", 100.0 * v),
+                        format!("≥ {:.0} %", 100.0 * min),
+                        ok,
+                    )
+                })
+                .collect();
+            Ok(print_checks(&checks))
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one line per gated figure; failure if any fails.
+fn print_checks(checks: &[(&str, String, String, bool)]) -> ExitCode {
+    for (name, value, threshold, ok) in checks {
+        println!(
+            "{name}: {value} (threshold {threshold}): {}",
+            if *ok { "PASS" } else { "FAIL" }
+        );
+    }
+    if checks.iter().all(|c| c.3) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_real(f: &RealFigures) {
+    let agree_line = |name: &str, rows: &mut dyn Iterator<Item = &RealRow>| {
+        let c = pitch_real::AgreeCounts::of(rows);
+        println!(
+            "{name:<28} {:>5} utterances: {:>5.1} % within {} st ({} agree, {} differ, {} pitch in one version only; {} without pitch in both, not counted)",
+            c.counted() + c.both_none,
+            100.0 * c.share(),
+            pitch_real::AGREE_ST,
+            c.agree,
+            c.differ,
+            c.one_none,
+            c.both_none
+        );
+    };
+    for corpus in [Corpus::EmoDb, Corpus::Emovo] {
+        let of = |r: &&RealRow| r.corpus == corpus;
+        agree_line(&format!("{corpus}"), &mut f.rows.iter().filter(of));
+        agree_line(
+            "  tuning half (even speakers)",
+            &mut f.rows.iter().filter(of).filter(|r| r.tuning_half),
+        );
+        agree_line(
+            "  check half (odd speakers)",
+            &mut f.rows.iter().filter(of).filter(|r| !r.tuning_half),
+        );
+    }
+    agree_line("overall", &mut f.rows.iter());
+    let neutral = || {
+        f.rows
+            .iter()
+            .filter(|r| r.corpus == Corpus::EmoDb && r.emotion == "neutral")
+    };
+    let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_sd_st);
+    println!(
+        "EmoDB neutral ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st (Praat: 3.3 → 5.5)"
+    );
+    let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_range_st);
+    println!("EmoDB neutral ({n}): mean 10–90 % pitch range clean {c:.2} st, telephone {t:.2} st");
+    for corpus in [Corpus::EmoDb, Corpus::Emovo] {
+        let (c, t, n) = pitch_real::mean_pair(f.rows.iter().filter(|r| r.corpus == corpus), |m| {
+            m.pitch_sd_st
+        });
+        println!("{corpus} all ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st");
+    }
+}
+
+fn write_real_rows(p: &PathBuf, rows: &[RealRow]) -> Result<()> {
+    let mut w = std::fs::File::create(p).with_context(|| p.display().to_string())?;
+    writeln!(
+        w,
+        "corpus,file,speaker,emotion,tuning_half,clean_sd,tel_sd,clean_range,tel_range,clean_median,tel_median,clean_voiced_s,tel_voiced_s"
+    )?;
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+    for r in rows {
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2}",
+            r.corpus.dir_name(),
+            r.file,
+            r.speaker,
+            r.emotion,
+            r.tuning_half as u8,
+            num(r.clean.pitch_sd_st),
+            num(r.tel.pitch_sd_st),
+            num(r.clean.pitch_range_st),
+            num(r.tel.pitch_range_st),
+            num(r.clean.pitch_median_hz),
+            num(r.tel.pitch_median_hz),
+            r.clean.voiced_s,
+            r.tel.voiced_s
+        )?;
+    }
+    Ok(())
 }

@@ -2,5 +2,7 @@
 //! its figures and returns them so CI can hold them to a threshold.
 
 pub mod corpus;
+pub mod pitch_real;
+pub mod pitch_synth;
 pub mod rate;
 pub mod stats;
