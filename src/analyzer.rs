@@ -314,7 +314,9 @@ impl Analyzer {
         let activity = self.vad.push(bands.level_db);
         self.pitch
             .analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
-        let f0 = self.tracker.push(&self.candidates, activity.speech);
+        let f0 = self
+            .tracker
+            .push(&self.candidates, activity.speech, bands.level_db);
         let voiced = f0.is_some() && activity.speech;
         let nucleus_s = self.nuclei.push(NucleusInput {
             time_s,

@@ -184,7 +184,7 @@ mod tests {
         let correct = x
             .iter()
             .zip(&y)
-            .filter(|(r, &l)| (m.predict(r) > 0.5) == l)
+            .filter(|&(r, &l)| (m.predict(r) > 0.5) == l)
             .count();
         assert!(correct as f64 / 600.0 > 0.8);
         // Deterministic.

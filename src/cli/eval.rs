@@ -8,11 +8,21 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::eval;
+use tonewatch::eval::corpus::Corpus;
+use tonewatch::eval::gates;
+use tonewatch::eval::pitch_real::{self, RealFigures, RealRow};
+use tonewatch::eval::pitch_synth::{self, PitchScore};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Which {
     Rate,
+    /// Pitch tracking on synthetic voices with exact F0 truth (no corpus needed).
+    PitchSynth,
+    /// Pitch variation of the corpora, clean vs telephone channel.
+    PitchReal,
+    /// Active speech level under gain, noise and silence.
     Volume,
+    /// Anger vs rest, leave one speaker out.
     Anger,
 }
 
@@ -35,13 +45,13 @@ pub fn corpus_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 pub fn run(a: EvalArgs) -> Result<ExitCode> {
-    let data = corpus_dir(a.data)?;
     let config = AnalyzerConfig::default();
+    let data = || corpus_dir(a.data.clone());
     match a.which {
         Which::Rate => {
-            let (rows, f) = eval::rate::evaluate(&data, config).map_err(|e| anyhow!(e))?;
-            if let Some(p) = a.rows {
-                let mut w = std::fs::File::create(&p).with_context(|| p.display().to_string())?;
+            let (rows, f) = eval::rate::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
+            if let Some(p) = &a.rows {
+                let mut w = std::fs::File::create(p).with_context(|| p.display().to_string())?;
                 writeln!(
                     w,
                     "file,speaker,truth_n,truth_dur,truth_rate,clean_n,clean_speech,clean_rate,tel_n,tel_speech,tel_rate"
@@ -65,35 +75,271 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 }
             }
             println!(
-                "speech rate, EmoDB ({} files): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
+                "speech rate, EmoDB ({} files, syllables of the audible 2 s per second of speech): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
                 f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
             );
+            Ok(print_checks(&[
+                (
+                    "rate r clean (gate; target 0.85)",
+                    format!("{:.3}", f.clean_r),
+                    format!("≥ {:.2}", gates::RATE_R_CLEAN),
+                    f.clean_r >= gates::RATE_R_CLEAN,
+                ),
+                (
+                    "rate MAE clean (gate; target 0.6 syl/s)",
+                    format!("{:.2} syl/s", f.clean_mae),
+                    format!("≤ {:.2}", gates::RATE_MAE_CLEAN),
+                    f.clean_mae <= gates::RATE_MAE_CLEAN,
+                ),
+                (
+                    "rate r telephone (gate; target 0.80)",
+                    format!("{:.3}", f.tel_r),
+                    format!("≥ {:.2}", gates::RATE_R_TELEPHONE),
+                    f.tel_r >= gates::RATE_R_TELEPHONE,
+                ),
+            ]))
+        }
+        Which::PitchSynth => {
+            let f = pitch_synth::evaluate(config).map_err(|e| anyhow!(e))?;
+            println!(
+                "pitch on synthetic voices: {} s per F0 range ({} seeds), white noise at {} dB SNR, made at {} Hz",
+                pitch_synth::SIGNAL_S * pitch_synth::SEEDS.count() as f64,
+                pitch_synth::SEEDS.count(),
+                pitch_synth::SNR_DB,
+                pitch_synth::SIGNAL_RATE
+            );
+            println!(
+                "frames scored where the 32 ms window is wholly voiced or wholly unvoiced; mixed frames left out"
+            );
+            println!(
+                "{:<24} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} | {:>7} {:>7}",
+                "condition",
+                "voiced",
+                "unvcd",
+                "mixed",
+                "GPE%",
+                "fine%",
+                "VDE%",
+                "telGPE%",
+                "telVDE%"
+            );
+            let line = |name: &str, c: &PitchScore, t: &PitchScore| {
+                println!(
+                    "{:<24} {:>6} {:>6} {:>6} {:>7.2} {:>7.3} {:>7.2} | {:>7.2} {:>7.2}",
+                    name,
+                    c.truth_voiced,
+                    c.truth_unvoiced,
+                    c.mixed,
+                    100.0 * c.gpe(),
+                    100.0 * c.fine_median(),
+                    100.0 * c.vde(),
+                    100.0 * t.gpe(),
+                    100.0 * t.vde()
+                );
+            };
+            for &(lo, hi) in &pitch_synth::RANGES_HZ {
+                let in_range = |s: &pitch_synth::SignalScores| s.f0_lo == lo && s.f0_hi == hi;
+                let (c, t) = f.merged(in_range);
+                line(&format!("{lo:.0}-{hi:.0} Hz"), &c, &t);
+                let (c, t) = f.merged(|s| in_range(s) && s.is_tuning_half());
+                line("  tuning (odd seeds)", &c, &t);
+                let (c, t) = f.merged(|s| in_range(s) && !s.is_tuning_half());
+                line("  check (even seeds)", &c, &t);
+            }
+            let (c, t) = f.merged(|s| s.is_tuning_half());
+            line("all, tuning half", &c, &t);
+            let (c, t) = f.merged(|s| !s.is_tuning_half());
+            line("all, check half", &c, &t);
+            line("all", &f.clean, &f.tel);
+            let checks: Vec<_> = f
+                .checks()
+                .into_iter()
+                .map(|(name, v, max, ok)| {
+                    (
+                        name,
+                        format!("{:.2} %", 100.0 * v),
+                        format!("≤ {:.0} %", 100.0 * max),
+                        ok,
+                    )
+                })
+                .collect();
+            Ok(print_checks(&checks))
+        }
+        Which::PitchReal => {
+            let f = pitch_real::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
+            if let Some(p) = &a.rows {
+                write_real_rows(p, &f.rows)?;
+            }
+            print_real(&f);
+            let checks: Vec<_> = f
+                .checks()
+                .into_iter()
+                .map(|(name, v, min, ok)| {
+                    (
+                        name,
+                        format!("{:.1} %", 100.0 * v),
+                        format!("≥ {:.0} %", 100.0 * min),
+                        ok,
+                    )
+                })
+                .collect();
+            Ok(print_checks(&checks))
         }
         Which::Volume => {
-            let f = eval::volume::evaluate(&data, config).map_err(|e| anyhow!(e))?;
+            let f = eval::volume::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
             println!(
-                "volume, EmoDB+EMOVO ({} files, {} without a level): gain ±12 dB: max error {:.3} dB, {:.1} % within 0.1 dB; white noise at 20 dB SNR: mean shift {:.2} dB, max {:.2} dB, {:.1} % within 1 dB; silence/noise-only inputs given a level: {}",
+                "volume over EmoDB+EMOVO ({} files, {} without a level): gain ±12 dB: max error {:.3} dB; white noise at 20 dB SNR: mean shift {:.2} dB, max {:.2} dB",
                 f.files,
                 f.no_level,
                 f.max_gain_error_db,
-                100.0 * f.gain_within_0_1,
                 f.mean_noise_shift_db,
-                f.max_noise_shift_db,
-                100.0 * f.noise_within_1,
-                f.silence_with_level
+                f.max_noise_shift_db
             );
+            Ok(print_checks(&[
+                (
+                    "level follows ±12 dB gain within 0.1 dB",
+                    format!("{:.1} % of cases", 100.0 * f.gain_within_0_1),
+                    "100 %".into(),
+                    f.gain_within_0_1 >= 1.0,
+                ),
+                (
+                    "level moves ≤ 1 dB with noise at 20 dB SNR",
+                    format!("{:.1} % of files", 100.0 * f.noise_within_1),
+                    "100 %".into(),
+                    f.noise_within_1 >= 1.0,
+                ),
+                (
+                    "silence and noise-only inputs given a level",
+                    format!(
+                        "{} of {}",
+                        f.silence_with_level,
+                        eval::volume::silence_cases().len()
+                    ),
+                    "0".into(),
+                    f.silence_with_level == 0,
+                ),
+            ]))
         }
         Which::Anger => {
-            let examples = eval::anger::build_dataset(&data, config).map_err(|e| anyhow!(e))?;
+            let examples = eval::anger::build_dataset(&data()?, config).map_err(|e| anyhow!(e))?;
             let f = eval::anger::leave_one_speaker_out(&examples, eval::anger::DEFAULT_L2);
             for (s, c, t) in &f.per_speaker {
                 println!("  held-out {s}: UAR clean {c:.3}, telephone {t:.3}");
             }
             println!(
-                "anger vs rest, leave-one-speaker-out UAR: EmoDB {:.3}, EMOVO {:.3}; trained clean, tested telephone: EmoDB {:.3}, EMOVO {:.3}",
+                "anger vs rest, leave-one-speaker-out UAR (baseline: the speaker's own neutral utterances): EmoDB {:.3}, EMOVO {:.3}; trained clean, tested through the telephone channel: EmoDB {:.3}, EMOVO {:.3}",
                 f.uar_emodb, f.uar_emovo, f.uar_telephone_emodb, f.uar_telephone_emovo
             );
+            let gate = |name: &'static str, v: f64, g: f64| {
+                (name, format!("{v:.3}"), format!("≥ {g:.3}"), v >= g)
+            };
+            Ok(print_checks(&[
+                gate(
+                    "anger UAR EmoDB (gate; target 0.88)",
+                    f.uar_emodb,
+                    gates::ANGER_UAR_EMODB,
+                ),
+                gate(
+                    "anger UAR EMOVO (gate; target 0.82)",
+                    f.uar_emovo,
+                    gates::ANGER_UAR_EMOVO,
+                ),
+                gate(
+                    "anger UAR EmoDB through telephone (gate; target 0.85)",
+                    f.uar_telephone_emodb,
+                    gates::ANGER_UAR_TELEPHONE_EMODB,
+                ),
+            ]))
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one line per gated figure; failure if any fails.
+fn print_checks(checks: &[(&str, String, String, bool)]) -> ExitCode {
+    for (name, value, threshold, ok) in checks {
+        println!(
+            "{name}: {value} (threshold {threshold}): {}",
+            if *ok { "PASS" } else { "FAIL" }
+        );
+    }
+    if checks.iter().all(|c| c.3) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_real(f: &RealFigures) {
+    let agree_line = |name: &str, rows: &mut dyn Iterator<Item = &RealRow>| {
+        let c = pitch_real::AgreeCounts::of(rows);
+        println!(
+            "{name:<28} {:>5} utterances: {:>5.1} % within {} st ({} agree, {} differ, {} pitch in one version only; {} without pitch in both, not counted)",
+            c.counted() + c.both_none,
+            100.0 * c.share(),
+            pitch_real::AGREE_ST,
+            c.agree,
+            c.differ,
+            c.one_none,
+            c.both_none
+        );
+    };
+    for corpus in [Corpus::EmoDb, Corpus::Emovo] {
+        let of = |r: &&RealRow| r.corpus == corpus;
+        agree_line(&format!("{corpus}"), &mut f.rows.iter().filter(of));
+        agree_line(
+            "  tuning half (even speakers)",
+            &mut f.rows.iter().filter(of).filter(|r| r.tuning_half),
+        );
+        agree_line(
+            "  check half (odd speakers)",
+            &mut f.rows.iter().filter(of).filter(|r| !r.tuning_half),
+        );
+    }
+    agree_line("overall", &mut f.rows.iter());
+    let neutral = || {
+        f.rows
+            .iter()
+            .filter(|r| r.corpus == Corpus::EmoDb && r.emotion == "neutral")
+    };
+    let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_sd_st);
+    println!(
+        "EmoDB neutral ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st (Praat: 3.3 → 5.5)"
+    );
+    let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_range_st);
+    println!("EmoDB neutral ({n}): mean 10–90 % pitch range clean {c:.2} st, telephone {t:.2} st");
+    for corpus in [Corpus::EmoDb, Corpus::Emovo] {
+        let (c, t, n) = pitch_real::mean_pair(f.rows.iter().filter(|r| r.corpus == corpus), |m| {
+            m.pitch_sd_st
+        });
+        println!("{corpus} all ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st");
+    }
+}
+
+fn write_real_rows(p: &PathBuf, rows: &[RealRow]) -> Result<()> {
+    let mut w = std::fs::File::create(p).with_context(|| p.display().to_string())?;
+    writeln!(
+        w,
+        "corpus,file,speaker,emotion,tuning_half,clean_sd,tel_sd,clean_range,tel_range,clean_median,tel_median,clean_voiced_s,tel_voiced_s"
+    )?;
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+    for r in rows {
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2}",
+            r.corpus.dir_name(),
+            r.file,
+            r.speaker,
+            r.emotion,
+            r.tuning_half as u8,
+            num(r.clean.pitch_sd_st),
+            num(r.tel.pitch_sd_st),
+            num(r.clean.pitch_range_st),
+            num(r.tel.pitch_range_st),
+            num(r.clean.pitch_median_hz),
+            num(r.tel.pitch_median_hz),
+            r.clean.voiced_s,
+            r.tel.voiced_s
+        )?;
+    }
+    Ok(())
 }

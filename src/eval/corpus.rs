@@ -7,16 +7,14 @@ use std::path::{Path, PathBuf};
 
 /// Where the corpora are, if they are on this machine.
 pub fn data_dir() -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = std::env::var_os("TONEWATCH_DATA")
+    let mut candidates = std::env::var_os("TONEWATCH_DATA")
         .map(PathBuf::from)
         .into_iter()
         .chain([
             PathBuf::from("../shared/data"),
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-        ])
-        .collect();
+        ]);
     candidates
-        .into_iter()
         .find(|c| c.join("emodb/MANIFEST.csv").is_file() && c.join("emovo/MANIFEST.csv").is_file())
 }
 

@@ -3,6 +3,9 @@
 
 pub mod anger;
 pub mod corpus;
+pub mod gates;
+pub mod pitch_real;
+pub mod pitch_synth;
 pub mod rate;
 pub mod stats;
 pub mod volume;
