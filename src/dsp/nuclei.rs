@@ -41,7 +41,7 @@ impl Default for NucleiParams {
             max_below_recent_db: 25.0,
             reference_s: 2.0,
             min_gap_s: 0.07,
-            min_periodicity: 0.35,
+            min_periodicity: 0.25,
         }
     }
 }

@@ -7,6 +7,6 @@ pub const ANGER_UAR_EMODB: f64 = 0.85;
 pub const ANGER_UAR_EMOVO: f64 = 0.76;
 pub const ANGER_UAR_TELEPHONE_EMODB: f64 = 0.85;
 /// Speech rate against EmoDB syllables (target r 0.85 / MAE 0.6 clean, r 0.80 telephone).
-pub const RATE_R_CLEAN: f64 = 0.65;
-pub const RATE_MAE_CLEAN: f64 = 1.20;
-pub const RATE_R_TELEPHONE: f64 = 0.64;
+pub const RATE_R_CLEAN: f64 = 0.66;
+pub const RATE_MAE_CLEAN: f64 = 1.18;
+pub const RATE_R_TELEPHONE: f64 = 0.66;
