@@ -9,7 +9,12 @@
 //!
 //! No I/O, no clocks, no randomness: the same samples give the same results.
 
+use std::sync::Arc;
+
+use crate::Role;
 use crate::audio::resample::{ResampleError, StreamResampler};
+use crate::classify::model::AngerModel;
+use crate::classify::{Alert, AngerState, MonitorParams, PartyMonitor};
 use crate::dsp::filter::Cascade;
 use crate::dsp::level::{EnvelopeFollower, HopLevel};
 use crate::dsp::nuclei::{NucleiParams, NucleusDetector, NucleusInput};
@@ -39,6 +44,7 @@ pub struct AnalyzerConfig {
     pub vad: VadParams,
     pub tracker: TrackerParams,
     pub nuclei: NucleiParams,
+    pub monitor: MonitorParams,
 }
 
 impl Default for AnalyzerConfig {
@@ -50,6 +56,7 @@ impl Default for AnalyzerConfig {
             vad: VadParams::default(),
             tracker: TrackerParams::default(),
             nuclei: NucleiParams::default(),
+            monitor: MonitorParams::default(),
         }
     }
 }
@@ -83,12 +90,16 @@ pub struct Frame {
     pub nucleus_s: Option<f64>,
 }
 
-/// Window measures at a moment of the timeline.
+/// Window measures and the party's assessment at a moment of the timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimelinePoint {
     /// End of the window: the moment a live monitor shows this point.
     pub time_s: f64,
     pub measures: Measures,
+    /// Anger score in [0, 1] relative to the party's baseline (`None` while
+    /// learning it, or with too little speech in the window).
+    pub anger_score: Option<f64>,
+    pub state: AngerState,
 }
 
 /// Receives what the core produces. Methods have empty defaults so a sink
@@ -96,6 +107,7 @@ pub struct TimelinePoint {
 pub trait Sink {
     fn frame(&mut self, _frame: &Frame) {}
     fn point(&mut self, _point: &TimelinePoint) {}
+    fn alert(&mut self, _alert: &Alert) {}
 }
 
 /// A sink that keeps the timeline points.
@@ -162,6 +174,7 @@ pub struct Analyzer {
     nuclei: NucleusDetector,
     window: WindowMeasurer,
     channel: ChannelAccumulator,
+    monitor: PartyMonitor,
     update_hops: u64,
     last_point_hop: u64,
     health: InputHealth,
@@ -169,7 +182,18 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
+    /// An analyser of a customer channel with the built-in anger model.
     pub fn new(input_rate: u32, config: AnalyzerConfig) -> Result<Self, AnalyzerError> {
+        Self::for_party(input_rate, config, Role::Customer, AngerModel::builtin())
+    }
+
+    /// An analyser of a channel spoken by `role`, scored with `model`.
+    pub fn for_party(
+        input_rate: u32,
+        config: AnalyzerConfig,
+        role: Role,
+        model: Arc<AngerModel>,
+    ) -> Result<Self, AnalyzerError> {
         if !(config.window_s >= HOP_S && config.window_s <= 600.0) {
             return Err(AnalyzerError::Config(format!(
                 "window of {} s (use 0.01–600 s)",
@@ -201,6 +225,7 @@ impl Analyzer {
             nuclei: NucleusDetector::new(config.nuclei),
             window: WindowMeasurer::new((config.window_s / HOP_S).round() as usize),
             channel: ChannelAccumulator::new(),
+            monitor: PartyMonitor::new(role, model, config.monitor),
             update_hops: (config.update_s / HOP_S).round() as u64,
             last_point_hop: 0,
             health: InputHealth::default(),
@@ -353,6 +378,7 @@ impl Analyzer {
         };
         self.window.push(record);
         self.channel.push(&record);
+        self.monitor.push_hop(&record);
 
         if self.hop_index - self.last_point_hop >= self.update_hops {
             self.emit_point(sink);
@@ -361,11 +387,19 @@ impl Analyzer {
 
     fn emit_point<S: Sink + ?Sized>(&mut self, sink: &mut S) {
         self.last_point_hop = self.hop_index;
+        let time_s = self.time_s();
+        let measures = self.window.measures();
+        let (assessment, alert) = self.monitor.assess(time_s, &measures);
         let point = TimelinePoint {
-            time_s: self.time_s(),
-            measures: self.window.measures(),
+            time_s,
+            measures,
+            anger_score: assessment.anger_score,
+            state: assessment.state,
         };
         sink.point(&point);
+        if let Some(alert) = alert {
+            sink.alert(&alert);
+        }
     }
 }
 

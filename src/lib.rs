@@ -19,6 +19,9 @@ pub mod eval;
 pub mod measures;
 pub mod offline;
 pub mod report;
+pub mod role;
+
+pub use role::Role;
 
 /// The rate every channel is analysed at, whatever the input rate. Everything is
 /// measured in the telephone band, so a headset call and a G.711 recording give

@@ -8,9 +8,12 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, TimelinePoint};
+use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, Sink, TimelinePoint};
 use crate::audio::decode::{DecodeError, Decoder};
+use crate::classify::Alert;
+use crate::classify::model::AngerModel;
 use crate::report::{ChannelReport, FileReport, Role, Warning};
 
 /// A DC offset above this (−40 dB re full scale) is worth telling: it is
@@ -23,7 +26,7 @@ pub const DC_WARNING: f64 = 0.01;
 pub const CLIPPING_WARNING: f64 = 0.001;
 
 /// How to analyse recordings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub config: AnalyzerConfig,
     /// Who speaks on channels 0 and 1 of a stereo recording. A mono recording
@@ -33,6 +36,8 @@ pub struct Options {
     /// shorter) instead of the decoder's blocks. The results must not change:
     /// this exists to check that they do not.
     pub chunk_frames: Option<NonZeroUsize>,
+    /// The anger model (default: the one compiled in).
+    pub model: Arc<AngerModel>,
 }
 
 impl Default for Options {
@@ -41,7 +46,25 @@ impl Default for Options {
             config: AnalyzerConfig::default(),
             stereo_roles: [Role::Customer, Role::Agent],
             chunk_frames: None,
+            model: AngerModel::builtin(),
         }
+    }
+}
+
+/// Collects what one channel's analyser produces.
+#[derive(Debug, Clone, Default)]
+struct Collected {
+    timeline: Vec<TimelinePoint>,
+    alerts: Vec<Alert>,
+}
+
+impl Sink for Collected {
+    fn point(&mut self, point: &TimelinePoint) {
+        self.timeline.push(point.clone());
+    }
+
+    fn alert(&mut self, alert: &Alert) {
+        self.alerts.push(alert.clone());
     }
 }
 
@@ -105,7 +128,7 @@ struct Run {
     sample_rate: u32,
     roles: Vec<Role>,
     analyzers: Vec<Analyzer>,
-    timelines: Vec<Vec<TimelinePoint>>,
+    timelines: Vec<Collected>,
     chunk_frames: Option<usize>,
     /// Frames not yet fed when re-chunking, per channel.
     pending: Vec<Vec<f32>>,
@@ -129,8 +152,11 @@ impl Run {
                 });
             }
         };
-        let analyzers = (0..channels)
-            .map(|_| Analyzer::new(sample_rate, options.config))
+        let analyzers = roles
+            .iter()
+            .map(|&role| {
+                Analyzer::for_party(sample_rate, options.config, role, options.model.clone())
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| FileError::Analyzer {
                 file: file.to_string(),
@@ -140,7 +166,7 @@ impl Run {
             sample_rate,
             roles,
             analyzers,
-            timelines: vec![Vec::new(); channels],
+            timelines: vec![Collected::default(); channels],
             chunk_frames: options.chunk_frames.map(NonZeroUsize::get),
             pending: vec![Vec::new(); channels],
             frames: 0,
@@ -179,15 +205,15 @@ impl Run {
     fn finish(mut self, file: String, codec: String) -> FileReport {
         let mut warnings = Vec::new();
         let mut channels = Vec::new();
-        for (((mut a, mut timeline), rest), role) in self
+        for (((mut a, mut collected), rest), role) in self
             .analyzers
             .into_iter()
             .zip(self.timelines)
             .zip(self.pending.iter_mut())
             .zip(self.roles)
         {
-            a.process(rest, &mut timeline);
-            a.finish(&mut timeline);
+            a.process(rest, &mut collected);
+            a.finish(&mut collected);
             let health = a.health();
             let offset = health.dc_offset();
             if offset.abs() >= DC_WARNING {
@@ -200,8 +226,8 @@ impl Run {
             channels.push(ChannelReport {
                 role,
                 summary: a.summary(),
-                timeline,
-                alerts: Vec::new(),
+                timeline: collected.timeline,
+                alerts: collected.alerts,
             });
         }
         FileReport {

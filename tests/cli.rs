@@ -188,7 +188,12 @@ fn json_has_the_contract_keys_and_types() {
     assert_eq!(timeline.len(), 16);
     let mut last = 0.0;
     for p in timeline {
-        assert_measures(p, &["time_s"]);
+        // 4 s of speech is less than the baseline needs: no anger score yet.
+        assert_eq!(p["state"], "learning", "{p}");
+        let mut measures = p.clone();
+        measures.as_object_mut().unwrap().remove("state");
+        assert_measures(&measures, &["time_s", "anger_score"]);
+        assert!(p["anger_score"].is_null());
         let t = number(p, "time_s");
         assert!(t > last, "times increase: {t} after {last}");
         last = t;
@@ -290,6 +295,29 @@ fn demo_runs_and_has_speech_measures() {
     );
     assert!(number(s, "speech_s") > 20.0, "{s}");
     assert_eq!(ch["timeline"].as_array().unwrap().len(), 160);
+    // The demo call escalates from 20 s on: the built-in model must raise
+    // exactly one anger alert, after the escalation starts, with evidence
+    // of raised pitch and advice in both languages.
+    let alerts = ch["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(a["kind"], "anger_rising");
+    assert_eq!(a["role"], "customer");
+    assert!((20.0..30.0).contains(&number(a, "time_s")), "{a}");
+    assert!(number(&a["evidence"], "pitch_st") > 2.0, "{a}");
+    assert!(a["advice_en"].as_str().unwrap().contains("interrupt"));
+    assert!(a["advice_zh"].as_str().unwrap().contains("打断"));
+    // Calm before, angry at the end.
+    let timeline = ch["timeline"].as_array().unwrap();
+    let state_at = |t: f64| {
+        timeline
+            .iter()
+            .find(|p| number(p, "time_s") >= t)
+            .map(|p| p["state"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(state_at(18.0), "calm");
+    assert_eq!(state_at(39.0), "angry");
 }
 
 #[test]
@@ -300,18 +328,20 @@ fn csv_has_a_header_and_rows() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut lines = run.stdout.lines();
     let header = lines.next().unwrap();
-    let want = format!("file,role,time_s,{}", MEASURES.join(","));
+    let want = format!("file,role,time_s,{},anger_score,state", MEASURES.join(","));
     assert_eq!(header, want);
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // 16 timeline points per channel.
     assert_eq!(rows.len(), 32);
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row.len(), 3 + MEASURES.len());
+        assert_eq!(row.len(), 5 + MEASURES.len());
         assert_eq!(row[0], wav.display().to_string());
         assert_eq!(row[1], if i < 16 { "customer" } else { "agent" });
-        for cell in &row[2..] {
+        let (state, numbers) = row[2..].split_last().unwrap();
+        for cell in numbers {
             assert!(cell.is_empty() || cell.parse::<f64>().is_ok(), "{row:?}");
         }
+        assert_eq!(*state, "learning");
     }
 
     let run = analyze(["--format", "csv", "--summary", wav.to_str().unwrap()]);

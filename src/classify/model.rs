@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -64,14 +64,18 @@ const BUILTIN_JSON: &str = include_str!("../../models/anger.json");
 
 impl AngerModel {
     /// The model compiled into the binary.
-    pub fn builtin() -> &'static AngerModel {
-        static MODEL: OnceLock<AngerModel> = OnceLock::new();
-        MODEL.get_or_init(|| {
-            // The file is checked by a unit test, so this cannot fail in a
-            // released binary.
-            Self::parse(BUILTIN_JSON, Path::new("models/anger.json"))
-                .unwrap_or_else(|e| panic!("built-in model: {e}"))
-        })
+    pub fn builtin() -> Arc<AngerModel> {
+        static MODEL: OnceLock<Arc<AngerModel>> = OnceLock::new();
+        MODEL
+            .get_or_init(|| {
+                // The file is checked by a unit test, so this cannot fail in a
+                // released binary.
+                Arc::new(
+                    Self::parse(BUILTIN_JSON, Path::new("models/anger.json"))
+                        .unwrap_or_else(|e| panic!("built-in model: {e}")),
+                )
+            })
+            .clone()
     }
 
     pub fn load(path: &Path) -> Result<Self, ModelError> {

@@ -4,12 +4,14 @@ use std::io::{self, BufWriter, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::audio::synth;
+use tonewatch::classify::model::AngerModel;
 use tonewatch::offline::{self, FileError, Options};
 use tonewatch::report::{FileReport, Role, csv, text};
 
@@ -46,7 +48,9 @@ channel 0 (left) is the customer and channel 1 (right) the agent; --roles agent,
 
 JSON output, one line per input:
   {\"file\", \"duration_s\", \"sample_rate\", \"codec\",
-   \"channels\": [{\"role\", \"summary\": {measures}, \"timeline\": [{\"time_s\", measures}], \"alerts\": []}],
+   \"channels\": [{\"role\", \"summary\": {measures},
+                  \"timeline\": [{\"time_s\", measures, \"anger_score\", \"state\"}],
+                  \"alerts\": [{\"time_s\", \"kind\", \"role\", \"score\", \"evidence\", \"message\", ...}]}],
    \"warnings\": [\"...\"]}
 Measures are null where there was not enough speech to measure them.
 
@@ -74,6 +78,9 @@ pub struct AnalyzeArgs {
     /// must be identical (for tests).
     #[arg(long, value_name = "N", hide = true)]
     block_frames: Option<NonZeroUsize>,
+    /// Anger model to use instead of the built-in one (a file written by `tonewatch train anger`).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
 }
 
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
@@ -87,6 +94,10 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
             Roles::AgentCustomer => [Role::Agent, Role::Customer],
         },
         chunk_frames: a.block_frames,
+        model: match &a.model {
+            Some(p) => Arc::new(AngerModel::load(p)?),
+            None => AngerModel::builtin(),
+        },
     };
     let mut out = BufWriter::new(io::stdout().lock());
     match report_all(&a, &options, &mut out) {

@@ -53,6 +53,11 @@ impl ChannelAccumulator {
         }
     }
 
+    /// Seconds of speech so far (cheap, unlike [`Self::measures`]).
+    pub fn speech_s(&self) -> f64 {
+        self.sums.speech_hops as f64 * crate::HOP_S
+    }
+
     pub fn measures(&self) -> Measures {
         let mut m = Measures::default();
         self.sums.fill(&mut m);

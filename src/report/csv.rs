@@ -4,12 +4,14 @@
 
 use std::io::{self, Write};
 
-use super::{FileReport, MEASURE_COLUMNS, SECONDS, round};
+use super::{FileReport, MEASURE_COLUMNS, SCORE, SECONDS, round};
+use crate::analyzer::TimelinePoint;
 
 /// Which rows a CSV report holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// One row per timeline point per channel: `file,role,time_s,<measures>`.
+    /// One row per timeline point per channel:
+    /// `file,role,time_s,<measures>,anger_score,state`.
     Timeline,
     /// One row per channel, the whole-channel measures: `file,role,duration_s,<measures>`.
     Summary,
@@ -25,6 +27,9 @@ pub fn write_header(w: &mut impl Write, layout: Layout) -> io::Result<()> {
     for c in &MEASURE_COLUMNS {
         write!(w, ",{}", c.name)?;
     }
+    if layout == Layout::Timeline {
+        write!(w, ",anger_score,state")?;
+    }
     writeln!(w)
 }
 
@@ -32,20 +37,26 @@ pub fn write_header(w: &mut impl Write, layout: Layout) -> io::Result<()> {
 pub fn write_rows(w: &mut impl Write, report: &FileReport, layout: Layout) -> io::Result<()> {
     let file = quote(&report.file);
     for ch in &report.channels {
-        let mut row = |time_s: f64, m| -> io::Result<()> {
+        let mut row = |time_s: f64, m, point: Option<&TimelinePoint>| -> io::Result<()> {
             write!(w, "{file},{},{}", ch.role, round(time_s, SECONDS))?;
             for c in &MEASURE_COLUMNS {
                 write!(w, ",{}", c.cell(m))?;
+            }
+            if let Some(p) = point {
+                let score = p
+                    .anger_score
+                    .map_or(String::new(), |v| round(v, SCORE).to_string());
+                write!(w, ",{score},{}", p.state.as_str())?;
             }
             writeln!(w)
         };
         match layout {
             Layout::Timeline => {
                 for p in &ch.timeline {
-                    row(p.time_s, &p.measures)?;
+                    row(p.time_s, &p.measures, Some(p))?;
                 }
             }
-            Layout::Summary => row(report.duration_s, &ch.summary)?,
+            Layout::Summary => row(report.duration_s, &ch.summary, None)?,
         }
     }
     Ok(())

@@ -22,41 +22,9 @@ use crate::measures::Measures;
 pub mod csv;
 pub mod text;
 
-/// Who speaks on a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Customer,
-    Agent,
-}
+pub use crate::role::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Agent => "agent",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A moment worth an agent's or a supervisor's attention. Nothing produces
-/// alerts yet: the lists stay empty until the classifier exists, so that
-/// readers of the JSON can already rely on the key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alert {
-    #[serde(serialize_with = "seconds")]
-    pub time_s: f64,
-    /// Machine-readable name of what happened.
-    pub kind: String,
-    /// One sentence for a human.
-    pub message: String,
-}
+pub use crate::classify::Alert;
 
 /// Something about the input the reader should know. None of these stops the
 /// analysis; [`Warning::Incomplete`] means the report covers only part of the
@@ -158,7 +126,7 @@ impl Serialize for ChannelReport {
         impl Serialize for Timeline<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_seq(self.0.iter().map(|p| RoundedMeasures {
-                    time_s: Some(p.time_s),
+                    point: Some(p),
                     measures: &p.measures,
                 }))
             }
@@ -168,7 +136,7 @@ impl Serialize for ChannelReport {
         st.serialize_field(
             "summary",
             &RoundedMeasures {
-                time_s: None,
+                point: None,
                 measures: &self.summary,
             },
         )?;
@@ -178,28 +146,35 @@ impl Serialize for ChannelReport {
     }
 }
 
-/// Measures as a flat map in [`MEASURE_COLUMNS`] order, optionally preceded
-/// by the time of a timeline point.
+/// Measures as a flat map in [`MEASURE_COLUMNS`] order; for a timeline point
+/// preceded by its time and followed by the party's assessment.
 struct RoundedMeasures<'a> {
-    time_s: Option<f64>,
+    point: Option<&'a TimelinePoint>,
     measures: &'a Measures,
 }
 
 impl Serialize for RoundedMeasures<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(MEASURE_COLUMNS.len() + 1))?;
-        if let Some(t) = self.time_s {
-            map.serialize_entry("time_s", &round(t, SECONDS))?;
+        let mut map = s.serialize_map(Some(MEASURE_COLUMNS.len() + 3))?;
+        if let Some(p) = self.point {
+            map.serialize_entry("time_s", &round(p.time_s, SECONDS))?;
         }
         for c in MEASURE_COLUMNS {
             map.serialize_entry(c.name, &c.cell(self.measures))?;
+        }
+        if let Some(p) = self.point {
+            map.serialize_entry("anger_score", &p.anger_score.map(|v| round(v, SCORE)))?;
+            map.serialize_entry("state", &p.state)?;
         }
         map.end()
     }
 }
 
+/// Decimals of scores in [0, 1].
+pub const SCORE: u32 = 3;
+
 /// Decimals of times and durations (1 ms, finer than the 10 ms hop).
-const SECONDS: u32 = 3;
+pub(crate) const SECONDS: u32 = 3;
 
 /// One measure as reports show it.
 pub struct MeasureColumn {
@@ -319,10 +294,6 @@ fn round(x: f64, decimals: u32) -> f64 {
     let r = (x * scale).round() / scale;
     // Keep -0.0 out of reports.
     if r == 0.0 { 0.0 } else { r }
-}
-
-fn seconds<S: Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(round(*t, SECONDS))
 }
 
 #[cfg(test)]

@@ -1,0 +1,155 @@
+//! One party's classifier state: baseline, anger score, escalation, alerts.
+//! The streaming core runs one per channel and asks it for an assessment at
+//! every timeline point.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::advice::{Evidence, anger_advice};
+use super::baseline::{Baseline, BaselineParams, Reference};
+use super::escalation::{AngerState, Escalation, EscalationParams};
+use super::features::{BALANCE, PITCH, RawFeatures};
+use super::model::AngerModel;
+use crate::Role;
+use crate::measures::{HopRecord, Measures};
+
+/// What kind of moment an alert marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The party crossed into anger (relative to their own baseline).
+    AngerRising,
+}
+
+/// A moment worth the agent's attention. `time_s` is when a live monitor
+/// raises it: nothing after that moment was used.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub time_s: f64,
+    pub kind: AlertKind,
+    pub role: Role,
+    /// Anger score at the moment of the alert.
+    pub score: f64,
+    pub evidence: Evidence,
+    /// The evidence in a sentence (English), e.g. "pitch +4.1 st over baseline, level +7 dB".
+    pub message: String,
+    pub message_zh: String,
+    pub advice_en: String,
+    pub advice_zh: String,
+}
+
+/// The assessment at one timeline point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assessment {
+    /// Anger score in [0, 1]; `None` while learning the baseline or when the
+    /// window has too little speech.
+    pub anger_score: Option<f64>,
+    pub state: AngerState,
+}
+
+/// Settings of the classifier stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MonitorParams {
+    pub baseline: BaselineParams,
+    pub escalation: EscalationParams,
+}
+
+/// Least speech in a window to score it, s.
+const MIN_SPEECH_S: f64 = 1.0;
+/// Least voiced speech in a window to score it, s.
+const MIN_VOICED_S: f64 = 0.3;
+
+pub struct PartyMonitor {
+    role: Role,
+    model: Arc<AngerModel>,
+    params: MonitorParams,
+    baseline: Baseline,
+    escalation: Escalation,
+    last_time_s: Option<f64>,
+}
+
+impl PartyMonitor {
+    pub fn new(role: Role, model: Arc<AngerModel>, params: MonitorParams) -> Self {
+        Self {
+            role,
+            model,
+            params,
+            baseline: Baseline::new(params.baseline),
+            escalation: Escalation::new(params.escalation),
+            last_time_s: None,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn push_hop(&mut self, r: &HopRecord) {
+        self.baseline.push_hop(r);
+    }
+
+    pub fn baseline(&self) -> Option<&Reference> {
+        self.baseline.reference()
+    }
+
+    /// Scores the window ending at `time_s`; returns the assessment and an
+    /// alert when one fires now.
+    pub fn assess(&mut self, time_s: f64, window: &Measures) -> (Assessment, Option<Alert>) {
+        let dt = self.last_time_s.map_or(0.0, |t| (time_s - t).max(0.0));
+        self.last_time_s = Some(time_s);
+        let Some(reference) = self.baseline.reference() else {
+            return (
+                Assessment {
+                    anger_score: None,
+                    state: AngerState::Learning,
+                },
+                None,
+            );
+        };
+        let enough = window.speech_s >= MIN_SPEECH_S && window.voiced_s >= MIN_VOICED_S;
+        let relative = RawFeatures::from_measures(window).relative_to(&reference.features);
+        let score = enough.then(|| self.model.score(&relative));
+        let evidence = Evidence::new(
+            enough
+                .then_some(relative[PITCH])
+                .filter(|_| window.pitch_median_hz.is_some()),
+            window
+                .active_level_dbfs
+                .zip(reference.level_dbfs)
+                .map(|(w, b)| w - b),
+            window.spectral_balance_db.and(Some(relative[BALANCE])),
+            window
+                .speech_rate_syl_s
+                .zip(reference.speech_rate_syl_s)
+                .map(|(w, b)| 100.0 * (w / b - 1.0)),
+        );
+        let fire = self.escalation.update(score, dt);
+        let state = self.escalation.state();
+        if state == AngerState::Calm && score.is_some_and(|s| s < self.params.escalation.calm_score)
+        {
+            self.baseline.adapt(window, dt);
+        }
+        let alert = fire.then(|| {
+            let (advice_en, advice_zh) = anger_advice(self.role);
+            Alert {
+                time_s: (time_s * 1000.0).round() / 1000.0,
+                kind: AlertKind::AngerRising,
+                role: self.role,
+                score: (score.unwrap_or(1.0) * 1000.0).round() / 1000.0,
+                evidence,
+                message: evidence.text_en(),
+                message_zh: evidence.text_zh(),
+                advice_en: advice_en.into(),
+                advice_zh: advice_zh.into(),
+            }
+        });
+        (
+            Assessment {
+                anger_score: score,
+                state,
+            },
+            alert,
+        )
+    }
+}
