@@ -39,6 +39,10 @@ pub struct AnalyzerConfig {
     pub window_s: f64,
     /// Time between timeline points, s.
     pub update_s: f64,
+    /// Length of the window the anger score is computed on, s: shorter than
+    /// the display window, so that an alert does not wait for calm speech
+    /// to leave a long window.
+    pub anger_window_s: f64,
     /// Corner of the front-end high-pass that removes DC and hum, Hz.
     pub highpass_hz: f64,
     pub vad: VadParams,
@@ -52,6 +56,7 @@ impl Default for AnalyzerConfig {
         Self {
             window_s: 3.0,
             update_s: 0.25,
+            anger_window_s: 2.0,
             highpass_hz: 60.0,
             vad: VadParams::default(),
             tracker: TrackerParams::default(),
@@ -173,6 +178,7 @@ pub struct Analyzer {
     tracker: PitchTracker,
     nuclei: NucleusDetector,
     window: WindowMeasurer,
+    anger_window: WindowMeasurer,
     channel: ChannelAccumulator,
     monitor: PartyMonitor,
     update_hops: u64,
@@ -200,6 +206,12 @@ impl Analyzer {
                 config.window_s
             )));
         }
+        if !(config.anger_window_s >= HOP_S && config.anger_window_s <= 600.0) {
+            return Err(AnalyzerError::Config(format!(
+                "anger window of {} s (use 0.01–600 s)",
+                config.anger_window_s
+            )));
+        }
         if !(config.update_s >= HOP_S && config.update_s <= 600.0) {
             return Err(AnalyzerError::Config(format!(
                 "update interval of {} s (use 0.01–600 s)",
@@ -224,6 +236,7 @@ impl Analyzer {
             tracker: PitchTracker::new(config.tracker),
             nuclei: NucleusDetector::new(config.nuclei),
             window: WindowMeasurer::new((config.window_s / HOP_S).round() as usize),
+            anger_window: WindowMeasurer::new((config.anger_window_s / HOP_S).round() as usize),
             channel: ChannelAccumulator::new(),
             monitor: PartyMonitor::new(role, model, config.monitor),
             update_hops: (config.update_s / HOP_S).round() as u64,
@@ -377,6 +390,7 @@ impl Analyzer {
             shape_db: bands.shape_db,
         };
         self.window.push(record);
+        self.anger_window.push(record);
         self.channel.push(&record);
         self.monitor.push_hop(&record);
 
@@ -389,7 +403,7 @@ impl Analyzer {
         self.last_point_hop = self.hop_index;
         let time_s = self.time_s();
         let measures = self.window.measures();
-        let (assessment, alert) = self.monitor.assess(time_s, &measures);
+        let (assessment, alert) = self.monitor.assess(time_s, &self.anger_window.measures());
         let point = TimelinePoint {
             time_s,
             measures,

@@ -51,9 +51,9 @@ impl Default for EscalationParams {
     fn default() -> Self {
         Self {
             tense_score: 0.5,
-            angry_score: 0.7,
+            angry_score: 0.8,
             calm_score: 0.4,
-            evidence_s: 1.0,
+            evidence_s: 0.75,
             calm_down_s: 4.0,
             rearm_s: 20.0,
         }
@@ -148,6 +148,18 @@ impl Escalation {
 mod tests {
     use super::*;
 
+    /// Fixed settings, so the tests check the mechanism, not the tuning.
+    fn params() -> EscalationParams {
+        EscalationParams {
+            tense_score: 0.5,
+            angry_score: 0.7,
+            calm_score: 0.4,
+            evidence_s: 1.0,
+            calm_down_s: 4.0,
+            rearm_s: 20.0,
+        }
+    }
+
     fn run(e: &mut Escalation, score: Option<f64>, seconds: f64) -> usize {
         let n = (seconds / 0.25).round() as usize;
         (0..n).filter(|_| e.update(score, 0.25)).count()
@@ -155,7 +167,7 @@ mod tests {
 
     #[test]
     fn fires_once_per_episode_after_enough_evidence() {
-        let mut e = Escalation::new(EscalationParams::default());
+        let mut e = Escalation::new(params());
         assert_eq!(e.state(), AngerState::Learning);
         assert_eq!(run(&mut e, Some(0.1), 10.0), 0);
         assert_eq!(e.state(), AngerState::Calm);
@@ -175,7 +187,7 @@ mod tests {
 
     #[test]
     fn silence_changes_nothing() {
-        let mut e = Escalation::new(EscalationParams::default());
+        let mut e = Escalation::new(params());
         run(&mut e, Some(0.1), 2.0);
         run(&mut e, Some(0.9), 0.75);
         assert_eq!(run(&mut e, None, 60.0), 0);

@@ -24,6 +24,8 @@ pub enum Which {
     Volume,
     /// Anger vs rest, leave one speaker out.
     Anger,
+    /// Escalation alerts on calls built from the corpora.
+    Calls,
 }
 
 #[derive(Args)]
@@ -35,6 +37,9 @@ pub struct EvalArgs {
     /// Write per-file rows as CSV here.
     #[arg(long)]
     rows: Option<PathBuf>,
+    /// calls: also write the built calls as WAV files into this folder.
+    #[arg(long, value_name = "DIR")]
+    write_calls: Option<PathBuf>,
 }
 
 /// The corpus folder: given, or found at the default places.
@@ -217,6 +222,83 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     ),
                     "0".into(),
                     f.silence_with_level == 0,
+                ),
+            ]))
+        }
+        Which::Calls => {
+            let data = data()?;
+            if let Some(dir) = &a.write_calls {
+                std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+                for c in eval::calls::build(&data).map_err(|e| anyhow!(e))? {
+                    let path = dir.join(format!("{}.wav", c.name));
+                    let spec = hound::WavSpec {
+                        channels: 1,
+                        sample_rate: c.sample_rate,
+                        bits_per_sample: 16,
+                        sample_format: hound::SampleFormat::Int,
+                    };
+                    let mut w = hound::WavWriter::create(&path, spec)
+                        .with_context(|| path.display().to_string())?;
+                    for v in &c.samples {
+                        w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
+                    }
+                    w.finalize()?;
+                }
+            }
+            let f = eval::calls::evaluate(&data, config, eval::anger::DEFAULT_L2)
+                .map_err(|e| anyhow!(e))?;
+            for r in &f.results {
+                println!(
+                    "  {:<28} {:>6.1} s  turn {:>6}  alerts {:?}",
+                    r.name,
+                    r.duration_s,
+                    r.turn_s.map_or("-".to_string(), |t| format!("{t:.1}")),
+                    r.alerts
+                );
+            }
+            let share = f.detected as f64 / f.escalations.max(1) as f64;
+            println!(
+                "escalation calls: {} of {} alerted ({:.0} %), median delay from the first angry utterance {:.2} s",
+                f.detected,
+                f.escalations,
+                100.0 * share,
+                f.median_delay_s
+            );
+            for (k, v) in &f.false_per_min {
+                println!(
+                    "false anger_rising alerts per minute, {k} calls{}: {v:.3}",
+                    if *k == "escalation" {
+                        " (calm part)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            let fpm = |k: &str| f.false_per_min.get(k).copied().unwrap_or(f64::NAN);
+            Ok(print_checks(&[
+                (
+                    "escalations alerted (gate; target 90 %)",
+                    format!("{:.1} %", 100.0 * share),
+                    format!("≥ {:.0} %", 100.0 * gates::CALLS_DETECTED),
+                    share >= gates::CALLS_DETECTED,
+                ),
+                (
+                    "median alert delay (gate; target 2.0 s)",
+                    format!("{:.2} s", f.median_delay_s),
+                    format!("≤ {:.2} s", gates::CALLS_MEDIAN_DELAY_S),
+                    f.median_delay_s <= gates::CALLS_MEDIAN_DELAY_S,
+                ),
+                (
+                    "false alerts/min on neutral calls (gate; target 0.1)",
+                    format!("{:.3}", fpm("neutral")),
+                    format!("≤ {:.2}", gates::CALLS_FALSE_PER_MIN_NEUTRAL),
+                    fpm("neutral") <= gates::CALLS_FALSE_PER_MIN_NEUTRAL,
+                ),
+                (
+                    "false alerts/min on sad calls (gate; target 0.1)",
+                    format!("{:.3}", fpm("sad")),
+                    format!("≤ {:.2}", gates::CALLS_FALSE_PER_MIN_SAD),
+                    fpm("sad") <= gates::CALLS_FALSE_PER_MIN_SAD,
                 ),
             ]))
         }

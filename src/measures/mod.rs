@@ -71,7 +71,9 @@ pub struct Measures {
     pub pitch_sd_st: Option<f64>,
     /// 10th to 90th percentile range of F0 in semitones.
     pub pitch_range_st: Option<f64>,
-    /// Mean spectral balance of speech (energy 1–3.4 kHz vs 0.3–1 kHz), dB.
+    /// Mean spectral balance of voiced speech (energy 1–3.4 kHz vs 0.3–1 kHz),
+    /// dB: vocal effort. Voiced frames only, so that the consonants a text
+    /// happens to have (/s/ is all high frequencies) do not count.
     pub spectral_balance_db: Option<f64>,
     /// Mean periodicity of speech frames (0–1): lower in breathy, rough or
     /// strained voice.
@@ -100,12 +102,12 @@ impl Sums {
     pub fn add(&mut self, r: &HopRecord) {
         if r.speech {
             self.speech_hops += 1;
-            self.balance_sum += r.balance_db as f64;
             self.periodicity_sum += r.periodicity as f64;
             self.flux_sum += r.flux_db as f64;
         }
         if r.f0_st.is_some() {
             self.voiced_hops += 1;
+            self.balance_sum += r.balance_db as f64;
             for (acc, v) in self.shape_sum.iter_mut().zip(&r.shape_db) {
                 *acc += *v as f64;
             }
@@ -125,7 +127,8 @@ impl Sums {
             (m.speech_s >= MIN_SPEECH_FOR_RATE_S).then(|| self.nuclei as f64 / m.speech_s);
         let per_speech_hop =
             |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
-        m.spectral_balance_db = per_speech_hop(self.balance_sum);
+        m.spectral_balance_db =
+            (self.voiced_hops > 0).then(|| self.balance_sum / self.voiced_hops as f64);
         m.periodicity = per_speech_hop(self.periodicity_sum);
         m.spectral_flux_db = per_speech_hop(self.flux_sum);
         m.spectral_shape_db =
