@@ -22,6 +22,14 @@ pub enum AlertKind {
     AngerRising,
 }
 
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::AngerRising => "anger_rising",
+        }
+    }
+}
+
 /// A moment worth the agent's attention. `time_s` is when a live monitor
 /// raises it: nothing after that moment was used.
 #[derive(Debug, Clone, PartialEq, Serialize)]

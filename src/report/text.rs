@@ -63,6 +63,22 @@ pub fn write_report(w: &mut impl Write, report: &FileReport) -> io::Result<()> {
     }) {
         writeln!(w, "  (– : not enough speech to measure)")?;
     }
+    for ch in &report.channels {
+        for a in &ch.alerts {
+            let at = a.time_s;
+            writeln!(
+                w,
+                "  {at:>7.2} s  {} {}: {} (score {:.2})",
+                a.role,
+                a.kind.as_str(),
+                a.message,
+                a.score
+            )?;
+            writeln!(w, "             {}", a.message_zh)?;
+            writeln!(w, "             advice: {}", a.advice_en)?;
+            writeln!(w, "             建议：{}", a.advice_zh)?;
+        }
+    }
     for warning in &report.warnings {
         writeln!(w, "  warning: {warning}")?;
     }
