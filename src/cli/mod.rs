@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod bench;
 mod eval;
 
 #[derive(Parser)]
@@ -24,6 +25,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Measure accuracy on synthetic signals and the shared corpora.
     Eval(eval::EvalArgs),
+    /// Measure the speed of the analysis on this machine (real-time factor, live latency).
+    Bench(bench::BenchArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -31,6 +34,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,
