@@ -381,7 +381,7 @@ fn write_text(out: &mut impl Write, r: &Report) -> io::Result<()> {
         if r.channels == 1 { "" } else { "s" },
         r.audio_s
     )?;
-    write!(out, "machine: {} CPUs", r.cpus)?;
+    write!(out, "machine: {} CPUs available", r.cpus)?;
     if let Some([l1, l5, _]) = r.load_average {
         write!(out, ", load average {l1:.2} (1 min) {l5:.2} (5 min)")?;
         if l1 > 0.5 {
