@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod bench;
 mod eval;
 mod train;
 
@@ -27,6 +28,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Rebuild a model in models/ from the corpora (reproducible).
     Train(train::TrainArgs),
+    /// Measure the speed of the analysis on this machine (real-time factor, live latency).
+    Bench(bench::BenchArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -35,6 +38,7 @@ pub fn run() -> ExitCode {
         Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,
