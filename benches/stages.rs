@@ -75,7 +75,7 @@ fn record() -> Recorded {
         let activity = vad.push(bands.level_db);
         let mut c = Candidates::default();
         pa.analyze(&filtered[end - pitch::FRAME..end], &mut c);
-        let f0 = tracker.push(&c, activity.speech);
+        let f0 = tracker.push(&c, activity.speech, bands.level_db);
         let input = NucleusInput {
             time_s: (k + 1) as f64 * HOP_S,
             envelope_db: bands.level_db,
@@ -92,6 +92,9 @@ fn record() -> Recorded {
             nucleus: nucleus.is_some(),
             level,
             balance_db: bands.balance_db,
+            periodicity: c.best_strength(),
+            flux_db: bands.flux_db,
+            shape_db: bands.shape_db,
         });
         r.levels_db.push(bands.level_db);
         r.candidates.push(c);
@@ -213,7 +216,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function("pitch_tracking", |b| {
             b.iter(|| {
                 let k = cycle.next();
-                black_box(tracker.push(&r.candidates[k], r.speech[k]))
+                black_box(tracker.push(&r.candidates[k], r.speech[k], r.levels_db[k]))
             })
         });
     }

@@ -285,23 +285,36 @@ impl Analyzer {
         if self.finished {
             return;
         }
-        self.cleaned.clear();
+        // One pass for the health counters; a copy only when there are
+        // samples to replace (NaN or infinite), which is rare.
+        let mut sum = 0.0f64;
+        let mut clipped = 0u64;
+        let mut finite = true;
         for &x in chunk {
-            let x = if x.is_finite() {
-                x
-            } else {
-                self.health.non_finite += 1;
-                0.0
-            };
-            self.health.sum += x as f64;
-            if x.abs() >= 0.999 {
-                self.health.clipped += 1;
-            }
-            self.cleaned.push(x);
+            finite &= x.is_finite();
+            sum += x as f64;
+            clipped += (x.abs() >= 0.999) as u64;
         }
         self.health.samples += chunk.len() as u64;
+        self.health.clipped += clipped;
         self.resampled.clear();
-        self.resampler.process(&self.cleaned, &mut self.resampled);
+        if finite {
+            self.health.sum += sum;
+            self.resampler.process(chunk, &mut self.resampled);
+        } else {
+            self.cleaned.clear();
+            for &x in chunk {
+                let x = if x.is_finite() {
+                    x
+                } else {
+                    self.health.non_finite += 1;
+                    0.0
+                };
+                self.health.sum += x as f64;
+                self.cleaned.push(x);
+            }
+            self.resampler.process(&self.cleaned, &mut self.resampled);
+        }
         self.consume_resampled(sink);
     }
 
@@ -350,8 +363,14 @@ impl Analyzer {
         let level: HopLevel = self.envelope.push(&self.history[h - HOP..]);
         let bands: BandMeasures = self.spectrum.analyze(&self.history[h - spectrum::FRAME..]);
         let activity = self.vad.push(bands.level_db);
-        self.pitch
-            .analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
+        // Pitch is the costliest stage and means nothing outside speech (the
+        // tracker is forced unvoiced there): skip it.
+        if activity.speech {
+            self.pitch
+                .analyze(&self.history[h - pitch::FRAME..], &mut self.candidates);
+        } else {
+            self.candidates.clear();
+        }
         let f0 = self
             .tracker
             .push(&self.candidates, activity.speech, bands.level_db);

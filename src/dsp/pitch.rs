@@ -116,7 +116,7 @@ impl Candidates {
         self.get(0).map_or(0.0, |c| c.strength)
     }
 
-    fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.items = [None; MAX_CANDIDATES];
         self.len = 0;
     }
@@ -552,7 +552,7 @@ pub struct PitchTracker {
     /// Accumulated cost per state of the previous frame: index 0 is unvoiced,
     /// 1.. are that frame's candidates.
     prev_cost: [f32; MAX_CANDIDATES + 1],
-    prev_f0: [f32; MAX_CANDIDATES + 1],
+    prev_log_f0: [f32; MAX_CANDIDATES + 1],
     prev_len: usize,
     reference: SpeakerReference,
     /// The previous frame's choice (0 when unvoiced) and how many frames the
@@ -574,7 +574,7 @@ impl PitchTracker {
         Self {
             params,
             prev_cost: [0.0; MAX_CANDIDATES + 1],
-            prev_f0: [0.0; MAX_CANDIDATES + 1],
+            prev_log_f0: [0.0; MAX_CANDIDATES + 1],
             prev_len: 1,
             reference: SpeakerReference::new(),
             last_f0: 0.0,
@@ -610,26 +610,30 @@ impl PitchTracker {
         } else {
             -1.0
         };
+        // log2 once per candidate: the transition costs compare every pair.
+        let mut log_f0 = [0.0f32; MAX_CANDIDATES + 1];
         for (i, c) in cands.as_slice().enumerate() {
             f0[i + 1] = c.f0_hz;
+            log_f0[i + 1] = c.f0_hz.log2();
         }
+        let log_max = F0_MAX_HZ.log2();
         for j in 0..n {
             let local = if j == 0 {
                 unvoiced_local
             } else {
                 let c = cands.get(j - 1).map_or(0.0, |c| c.strength);
                 let prior = reference.map_or(0.0, |r| {
-                    let d = f0[j].log2() - r;
+                    let d = log_f0[j] - r;
                     p.prior_cost * (d - p.prior_free_up).max(-d - p.prior_free_down).max(0.0)
                 });
-                1.0 - c + p.octave_cost * (F0_MAX_HZ / f0[j]).log2() + prior
+                1.0 - c + p.octave_cost * (log_max - log_f0[j]) + prior
             };
             let mut best = f32::INFINITY;
             for i in 0..self.prev_len {
                 let trans = match (i == 0, j == 0) {
                     (true, true) => 0.0,
                     (true, false) | (false, true) => p.voiced_unvoiced_cost,
-                    (false, false) => p.octave_jump_cost * (f0[j] / self.prev_f0[i]).log2().abs(),
+                    (false, false) => p.octave_jump_cost * (log_f0[j] - self.prev_log_f0[i]).abs(),
                 };
                 best = best.min(self.prev_cost[i] + trans);
             }
@@ -647,7 +651,7 @@ impl PitchTracker {
             *c -= min;
         }
         self.prev_cost = cost;
-        self.prev_f0 = f0;
+        self.prev_log_f0 = log_f0;
         self.prev_len = n;
 
         let chosen = f0[arg];
