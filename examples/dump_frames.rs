@@ -1,4 +1,4 @@
-// Development tool (not part of the product): //! Dumps per-hop features of every EmoDB utterance (clean and telephone) as
+//! Development tool, not part of the product. Dumps per-hop features of every EmoDB utterance (clean and telephone) as
 //! CSV, for exploring the syllable and pitch measures outside Rust.
 //! Usage: cargo run --release --example dump_frames > frames.csv
 

@@ -1,4 +1,4 @@
-// Development tool (not part of the product): //! Whole-utterance measures of every corpus file, clean and through the
+//! Development tool, not part of the product. Whole-utterance measures of every corpus file, clean and through the
 //! telephone channel, as CSV (for exploring classifiers outside Rust).
 use tonewatch::analyzer::{AnalyzerConfig, analyze_samples};
 use tonewatch::audio::telephone::{RATE, telephone_channel};
