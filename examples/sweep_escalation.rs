@@ -36,7 +36,7 @@ fn main() {
             &[&c.samples],
             &Options {
                 config,
-                model: m,
+                models: tonewatch::classify::Models::builtin().with_anger_model(m),
                 ..Options::default()
             },
         )

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::Role;
 use crate::audio::resample::{ResampleError, StreamResampler};
 use crate::classify::model::AngerModel;
-use crate::classify::{Alert, AngerState, MonitorParams, PartyMonitor};
+use crate::classify::{Alert, AngerState, Models, MonitorParams, PartyMonitor, Profile};
 use crate::dsp::filter::Cascade;
 use crate::dsp::level::{EnvelopeFollower, HopLevel};
 use crate::dsp::nuclei::{NucleiParams, NucleusDetector, NucleusInput};
@@ -23,6 +23,9 @@ use crate::dsp::spectrum::{self, BandMeasures, SpectrumAnalyzer};
 use crate::dsp::vad::{VadParams, VoiceActivity};
 use crate::measures::{ChannelAccumulator, HopRecord, Measures, WindowMeasurer, hz_to_st};
 use crate::{ANALYSIS_RATE, HOP, HOP_S};
+
+/// Hops between judgements of the caller's style.
+const PROFILE_EVERY_HOPS: u64 = 100;
 
 /// Samples of history the per-hop analyses look at.
 const HISTORY: usize = if pitch::FRAME > spectrum::FRAME {
@@ -193,12 +196,28 @@ impl Analyzer {
         Self::for_party(input_rate, config, Role::Customer, AngerModel::builtin())
     }
 
-    /// An analyser of a channel spoken by `role`, scored with `model`.
+    /// An analyser of a channel spoken by `role`, scored with `model` (and
+    /// the built-in profile norms).
     pub fn for_party(
         input_rate: u32,
         config: AnalyzerConfig,
         role: Role,
         model: Arc<AngerModel>,
+    ) -> Result<Self, AnalyzerError> {
+        Self::with_models(
+            input_rate,
+            config,
+            role,
+            Models::builtin().with_anger_model(model),
+        )
+    }
+
+    /// An analyser of a channel spoken by `role`, classified with `models`.
+    pub fn with_models(
+        input_rate: u32,
+        config: AnalyzerConfig,
+        role: Role,
+        models: Models,
     ) -> Result<Self, AnalyzerError> {
         if !(config.window_s >= HOP_S && config.window_s <= 600.0) {
             return Err(AnalyzerError::Config(format!(
@@ -238,7 +257,7 @@ impl Analyzer {
             window: WindowMeasurer::new((config.window_s / HOP_S).round() as usize),
             anger_window: WindowMeasurer::new((config.anger_window_s / HOP_S).round() as usize),
             channel: ChannelAccumulator::new(),
-            monitor: PartyMonitor::new(role, model, config.monitor),
+            monitor: PartyMonitor::new(role, models, config.monitor),
             update_hops: (config.update_s / HOP_S).round() as u64,
             last_point_hop: 0,
             health: InputHealth::default(),
@@ -267,6 +286,11 @@ impl Analyzer {
     /// Whole-channel measures so far.
     pub fn summary(&self) -> Measures {
         self.channel.measures()
+    }
+
+    /// The party's communication style so far (`undetermined` until settled).
+    pub fn profile(&self) -> Profile {
+        self.monitor.profile(&self.channel.measures())
     }
 
     /// Reserves buffers for chunks of up to `max_chunk` input samples so that
@@ -431,6 +455,14 @@ impl Analyzer {
         };
         sink.point(&point);
         if let Some(alert) = alert {
+            sink.alert(&alert);
+        }
+        // The style is a long-term trait: judging it once a second is plenty.
+        if self.hop_index.is_multiple_of(PROFILE_EVERY_HOPS)
+            && let Some(alert) = self
+                .monitor
+                .update_profile(time_s, &self.channel.measures())
+        {
             sink.alert(&alert);
         }
     }

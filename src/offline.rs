@@ -8,12 +8,10 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, Sink, TimelinePoint};
 use crate::audio::decode::{DecodeError, Decoder};
-use crate::classify::Alert;
-use crate::classify::model::AngerModel;
+use crate::classify::{Alert, Models};
 use crate::report::{ChannelReport, FileReport, Role, Warning};
 
 /// A DC offset above this (−40 dB re full scale) is worth telling: it is
@@ -43,8 +41,8 @@ pub struct Options {
     /// shorter) instead of the decoder's blocks. The results must not change:
     /// this exists to check that they do not.
     pub chunk_frames: Option<NonZeroUsize>,
-    /// The anger model (default: the one compiled in).
-    pub model: Arc<AngerModel>,
+    /// The anger model and profile norms (default: the ones compiled in).
+    pub models: Models,
 }
 
 impl Default for Options {
@@ -53,7 +51,7 @@ impl Default for Options {
             config: AnalyzerConfig::default(),
             stereo_roles: [Role::Customer, Role::Agent],
             chunk_frames: None,
-            model: AngerModel::builtin(),
+            models: Models::builtin(),
         }
     }
 }
@@ -169,7 +167,7 @@ impl Run {
         let analyzers = roles
             .iter()
             .map(|&role| {
-                Analyzer::for_party(sample_rate, options.config, role, options.model.clone())
+                Analyzer::with_models(sample_rate, options.config, role, options.models.clone())
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| FileError::Analyzer {
@@ -240,6 +238,7 @@ impl Run {
             channels.push(ChannelReport {
                 role,
                 summary: a.summary(),
+                profile: a.profile(),
                 timeline: collected.timeline,
                 alerts: collected.alerts,
             });

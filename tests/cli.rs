@@ -173,6 +173,17 @@ fn json_has_the_contract_keys_and_types() {
     assert_eq!(ch["role"], "customer");
     assert_eq!(ch["alerts"], Value::Array(vec![]));
     let summary = &ch["summary"];
+    // 4 s of speech is too little to name a style.
+    let profile = &summary["profile"];
+    assert_eq!(profile["type"], "undetermined", "{profile}");
+    assert_eq!(profile["label_zh"], "未确定");
+    assert_eq!(number(profile, "confidence"), 0.0);
+    for k in ["speech_rate_syl_s", "active_level_dbfs", "pitch_sd_st"] {
+        assert!(profile[k].is_number(), "{profile}");
+    }
+    let mut measures = summary.clone();
+    measures.as_object_mut().unwrap().remove("profile");
+    let summary = &measures;
     assert_measures(summary, &[]);
     for k in MEASURES {
         assert!(
@@ -298,9 +309,10 @@ fn demo_runs_and_has_speech_measures() {
     // The demo call escalates from 20 s on: the built-in model must raise
     // exactly one anger alert, after the escalation starts, with evidence
     // of raised pitch and advice in both languages.
-    let alerts = ch["alerts"].as_array().unwrap();
-    assert_eq!(alerts.len(), 1, "{alerts:?}");
-    let a = &alerts[0];
+    let all = ch["alerts"].as_array().unwrap();
+    let alerts: Vec<&Value> = all.iter().filter(|a| a["kind"] == "anger_rising").collect();
+    assert_eq!(alerts.len(), 1, "{all:?}");
+    let a = alerts[0];
     assert_eq!(a["kind"], "anger_rising");
     assert_eq!(a["role"], "customer");
     assert!((20.0..36.0).contains(&number(a, "time_s")), "{a}");
@@ -318,6 +330,13 @@ fn demo_runs_and_has_speech_measures() {
     };
     assert_eq!(state_at(18.0), "calm");
     assert_eq!(state_at(39.0), "angry");
+    // The calm part is slow and flat: a style is announced once, with
+    // reasons, and it is what the summary reports.
+    let profiles: Vec<&Value> = all.iter().filter(|a| a["kind"] == "profile").collect();
+    assert_eq!(profiles.len(), 1, "{all:?}");
+    let settled = &profiles[0]["profile"]["type"];
+    assert_eq!(&s["profile"]["type"], settled);
+    assert!(profiles[0]["message_zh"].as_str().unwrap().contains("语速"));
 }
 
 #[test]

@@ -2,15 +2,14 @@
 //! The streaming core runs one per channel and asks it for an assessment at
 //! every timeline point.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
+use super::Models;
 use super::advice::{Evidence, anger_advice};
 use super::baseline::{Baseline, BaselineParams, Reference};
 use super::escalation::{AngerState, Escalation, EscalationParams};
 use super::features::{BALANCE, PITCH, RawFeatures};
-use super::model::AngerModel;
+use super::profile::{self, Profile, ProfileTracker, ProfileType};
 use crate::Role;
 use crate::measures::{HopRecord, Measures};
 
@@ -20,12 +19,15 @@ use crate::measures::{HopRecord, Measures};
 pub enum AlertKind {
     /// The party crossed into anger (relative to their own baseline).
     AngerRising,
+    /// The party's communication style settled (or, rarely, changed).
+    Profile,
 }
 
 impl AlertKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::AngerRising => "anger_rising",
+            AlertKind::Profile => "profile",
         }
     }
 }
@@ -45,6 +47,9 @@ pub struct Alert {
     pub message_zh: String,
     pub advice_en: String,
     pub advice_zh: String,
+    /// The style, for `profile` alerts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 /// The assessment at one timeline point.
@@ -68,24 +73,76 @@ const MIN_SPEECH_S: f64 = 1.0;
 /// Least voiced speech in a window to score it, s.
 const MIN_VOICED_S: f64 = 0.3;
 
+/// Seconds a style must hold before it is announced, and before a settled
+/// style is replaced by another.
+const PROFILE_SETTLE_S: f64 = 5.0;
+const PROFILE_CHANGE_S: f64 = 60.0;
+
 pub struct PartyMonitor {
     role: Role,
-    model: Arc<AngerModel>,
+    models: Models,
     params: MonitorParams,
     baseline: Baseline,
     escalation: Escalation,
     last_time_s: Option<f64>,
+    profile: ProfileTracker,
+    last_profile_s: Option<f64>,
 }
 
 impl PartyMonitor {
-    pub fn new(role: Role, model: Arc<AngerModel>, params: MonitorParams) -> Self {
+    pub fn new(role: Role, models: Models, params: MonitorParams) -> Self {
         Self {
             role,
-            model,
+            models,
             params,
             baseline: Baseline::new(params.baseline),
             escalation: Escalation::new(params.escalation),
             last_time_s: None,
+            profile: ProfileTracker::new(PROFILE_SETTLE_S, PROFILE_CHANGE_S),
+            last_profile_s: None,
+        }
+    }
+
+    /// Judges the style on the party's speech so far (`channel`: whole-channel
+    /// measures up to `time_s`); returns an alert when it settles or changes.
+    pub fn update_profile(&mut self, time_s: f64, channel: &Measures) -> Option<Alert> {
+        let dt = self.last_profile_s.map_or(0.0, |t| (time_s - t).max(0.0));
+        self.last_profile_s = Some(time_s);
+        let judged =
+            profile::classify(channel, self.models.language_norms(), &self.models.profiles);
+        let p = self.profile.update(judged, dt)?.clone();
+        Some(Alert {
+            time_s: (time_s * 1000.0).round() / 1000.0,
+            kind: AlertKind::Profile,
+            role: self.role,
+            score: (p.confidence * 1000.0).round() / 1000.0,
+            evidence: Evidence::default(),
+            message: format!("{} ({}): {}", p.kind.as_str(), p.label_zh, p.reasons_en),
+            message_zh: format!("{}：{}", p.label_zh, p.reasons_zh),
+            advice_en: p.advice_en.into(),
+            advice_zh: p.advice_zh.into(),
+            profile: Some(p),
+        })
+    }
+
+    /// The settled style, or `undetermined` with the latest measures.
+    pub fn profile(&self, channel: &Measures) -> Profile {
+        match self.profile.settled() {
+            Some(p) => p.clone(),
+            None => {
+                let mut p =
+                    profile::classify(channel, self.models.language_norms(), &self.models.profiles);
+                if p.kind != ProfileType::Undetermined {
+                    // Judged, but not held long enough to be named.
+                    let (en, zh) = ProfileType::Undetermined.advice();
+                    p.kind = ProfileType::Undetermined;
+                    p.label_zh = ProfileType::Undetermined.label_zh();
+                    p.confidence = 0.0;
+                    p.advice_en = en;
+                    p.advice_zh = zh;
+                }
+                p
+            }
         }
     }
 
@@ -117,7 +174,7 @@ impl PartyMonitor {
         };
         let enough = window.speech_s >= MIN_SPEECH_S && window.voiced_s >= MIN_VOICED_S;
         let relative = RawFeatures::from_measures(window).relative_to(&reference.features);
-        let score = enough.then(|| self.model.score(&relative));
+        let score = enough.then(|| self.models.anger.score(&relative));
         let evidence = Evidence::new(
             enough
                 .then_some(relative[PITCH])
@@ -150,6 +207,7 @@ impl PartyMonitor {
                 message_zh: evidence.text_zh(),
                 advice_en: advice_en.into(),
                 advice_zh: advice_zh.into(),
+                profile: None,
             }
         });
         (

@@ -11,6 +11,7 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::audio::synth;
+use tonewatch::classify::Models;
 use tonewatch::classify::model::AngerModel;
 use tonewatch::offline::{self, FileError, Options};
 use tonewatch::report::{FileReport, Role, csv, text};
@@ -81,6 +82,10 @@ pub struct AnalyzeArgs {
     /// Anger model to use instead of the built-in one (a file written by `tonewatch train anger`).
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
+    /// Language of the calls, for the profile norms (what counts as fast or lively):
+    /// de, en, it, zh or generic.
+    #[arg(long, default_value = "generic")]
+    language: String,
 }
 
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
@@ -94,9 +99,12 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
             Roles::AgentCustomer => [Role::Agent, Role::Customer],
         },
         chunk_frames: a.block_frames,
-        model: match &a.model {
-            Some(p) => Arc::new(AngerModel::load(p)?),
-            None => AngerModel::builtin(),
+        models: {
+            let models = match &a.model {
+                Some(p) => Models::builtin().with_anger_model(Arc::new(AngerModel::load(p)?)),
+                None => Models::builtin(),
+            };
+            models.with_language(&a.language)?
         },
     };
     let mut out = BufWriter::new(io::stdout().lock());

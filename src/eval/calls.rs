@@ -20,7 +20,7 @@ use crate::analyzer::AnalyzerConfig;
 use crate::audio::synth::Rng;
 use crate::classify::logistic;
 use crate::classify::model::{AngerModel, TrainingSet};
-use crate::classify::{Alert, AlertKind};
+use crate::classify::{Alert, AlertKind, Models};
 use crate::offline::{self, Options};
 
 /// What a call turns into after its calm start.
@@ -253,7 +253,7 @@ pub fn evaluate(data: &Path, config: AnalyzerConfig, l2: f64) -> Result<CallFigu
             .clone();
         let options = Options {
             config,
-            model,
+            models: Models::builtin().with_anger_model(model),
             ..Options::default()
         };
         let report =

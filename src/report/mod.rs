@@ -17,6 +17,7 @@ use serde::{Serialize, Serializer};
 
 use crate::analyzer::TimelinePoint;
 use crate::audio::decode::DecodeError;
+use crate::classify::Profile;
 use crate::measures::Measures;
 
 pub mod csv;
@@ -81,6 +82,8 @@ pub struct ChannelReport {
     pub role: Role,
     /// Measures over the whole channel.
     pub summary: Measures,
+    /// The party's communication style (reported inside `summary`).
+    pub profile: Profile,
     /// Sliding-window measures at regular moments (the analyser's update interval).
     pub timeline: Vec<TimelinePoint>,
     pub alerts: Vec<Alert>,
@@ -128,6 +131,7 @@ impl Serialize for ChannelReport {
                 s.collect_seq(self.0.iter().map(|p| RoundedMeasures {
                     point: Some(p),
                     measures: &p.measures,
+                    profile: None,
                 }))
             }
         }
@@ -138,6 +142,7 @@ impl Serialize for ChannelReport {
             &RoundedMeasures {
                 point: None,
                 measures: &self.summary,
+                profile: Some(&self.profile),
             },
         )?;
         st.serialize_field("timeline", &Timeline(&self.timeline))?;
@@ -151,6 +156,7 @@ impl Serialize for ChannelReport {
 struct RoundedMeasures<'a> {
     point: Option<&'a TimelinePoint>,
     measures: &'a Measures,
+    profile: Option<&'a Profile>,
 }
 
 impl Serialize for RoundedMeasures<'_> {
@@ -166,7 +172,34 @@ impl Serialize for RoundedMeasures<'_> {
             map.serialize_entry("anger_score", &p.anger_score.map(|v| round(v, SCORE)))?;
             map.serialize_entry("state", &p.state)?;
         }
+        if let Some(p) = self.profile {
+            map.serialize_entry("profile", &RoundedProfile(p))?;
+        }
         map.end()
+    }
+}
+
+/// A profile with its numbers rounded like the measures.
+struct RoundedProfile<'a>(&'a Profile);
+
+impl Serialize for RoundedProfile<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let r = |v: Option<f64>, d| v.map(|v| round(v, d));
+        let mut st = s.serialize_struct("Profile", 11)?;
+        st.serialize_field("type", &p.kind)?;
+        st.serialize_field("label_zh", p.label_zh)?;
+        st.serialize_field("confidence", &round(p.confidence, SCORE))?;
+        st.serialize_field("speech_rate_syl_s", &r(p.speech_rate_syl_s, 2))?;
+        st.serialize_field("active_level_dbfs", &r(p.active_level_dbfs, 2))?;
+        st.serialize_field("pitch_sd_st", &r(p.pitch_sd_st, 2))?;
+        st.serialize_field("assertiveness", &round(p.assertiveness, 2))?;
+        st.serialize_field("expressiveness", &round(p.expressiveness, 2))?;
+        st.serialize_field("reasons_en", &p.reasons_en)?;
+        st.serialize_field("reasons_zh", &p.reasons_zh)?;
+        st.serialize_field("advice_en", p.advice_en)?;
+        st.serialize_field("advice_zh", p.advice_zh)?;
+        st.end()
     }
 }
 

@@ -64,6 +64,18 @@ pub fn write_report(w: &mut impl Write, report: &FileReport) -> io::Result<()> {
         writeln!(w, "  (– : not enough speech to measure)")?;
     }
     for ch in &report.channels {
+        let p = &ch.profile;
+        writeln!(
+            w,
+            "  {} profile: {} {} (confidence {:.2}) — {}",
+            ch.role,
+            p.kind.as_str(),
+            p.label_zh,
+            p.confidence,
+            p.reasons_en
+        )?;
+    }
+    for ch in &report.channels {
         for a in &ch.alerts {
             let at = a.time_s;
             writeln!(
