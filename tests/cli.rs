@@ -330,13 +330,51 @@ fn demo_runs_and_has_speech_measures() {
     };
     assert_eq!(state_at(18.0), "calm");
     assert_eq!(state_at(39.0), "angry");
-    // The calm part is slow and flat: a style is announced once, with
-    // reasons, and it is what the summary reports.
-    let profiles: Vec<&Value> = all.iter().filter(|a| a["kind"] == "profile").collect();
-    assert_eq!(profiles.len(), 1, "{all:?}");
-    let settled = &profiles[0]["profile"]["type"];
-    assert_eq!(&s["profile"]["type"], settled);
-    assert!(profiles[0]["message_zh"].as_str().unwrap().contains("语速"));
+    // The demo voice is close to the norms: its style is not forced.
+    assert!(all.iter().all(|a| a["kind"] != "profile"), "{all:?}");
+    assert_eq!(s["profile"]["type"], "undetermined");
+}
+
+#[test]
+fn a_fast_loud_flat_caller_is_an_eagle_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eagle.wav");
+    let spec = UtteranceSpec {
+        syllables_per_s: 6.5,
+        f0_mean_hz: 130.0,
+        pitch_spread: 0.3,
+        level_dbfs: -14.0,
+        effort: 0.8,
+        duration_s: 40.0,
+        pause_fraction: 0.1,
+    };
+    write_hound(
+        &path,
+        HoundFormat::Int(16),
+        16000,
+        1,
+        &utterance(16000, 5, &spec).0,
+    );
+    let run = analyze([path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = &run.json()[0];
+    let ch = &r["channels"][0];
+    let profiles: Vec<&Value> = ch["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "profile")
+        .collect();
+    // Announced once (no flip-flopping), after the minimum speech, and the
+    // summary says the same, with reasons in both languages.
+    assert_eq!(profiles.len(), 1, "{profiles:?}");
+    assert!(number(profiles[0], "time_s") >= 15.0);
+    let p = &ch["summary"]["profile"];
+    assert_eq!(p["type"], "eagle", "{p}");
+    assert_eq!(p["label_zh"], "老鹰型");
+    assert!(number(p, "confidence") > 0.5);
+    assert!(p["reasons_zh"].as_str().unwrap().contains("快"), "{p}");
+    assert!(p["advice_en"].as_str().unwrap().contains("next step"));
 }
 
 #[test]

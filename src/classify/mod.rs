@@ -46,6 +46,11 @@ impl Models {
         self
     }
 
+    pub fn with_profile_norms(mut self, profiles: Arc<ProfileNorms>) -> Self {
+        self.profiles = profiles;
+        self
+    }
+
     /// Uses the norms of `language` (an error names the languages known).
     pub fn with_language(mut self, language: &str) -> Result<Self, NormsError> {
         self.profiles.language(language)?;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
+use tonewatch::classify::profile::ProfileNorms;
 use tonewatch::eval;
 use tonewatch::eval::corpus::Corpus;
 use tonewatch::eval::gates;
@@ -26,6 +27,8 @@ pub enum Which {
     Anger,
     /// Escalation alerts on calls built from the corpora.
     Calls,
+    /// Caller profiles on speech modified towards each style.
+    Profiles,
 }
 
 #[derive(Args)]
@@ -299,6 +302,37 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     format!("{:.3}", fpm("sad")),
                     format!("≤ {:.2}", gates::CALLS_FALSE_PER_MIN_SAD),
                     fpm("sad") <= gates::CALLS_FALSE_PER_MIN_SAD,
+                ),
+            ]))
+        }
+        Which::Profiles => {
+            let f = eval::profiles::evaluate(&data()?, &ProfileNorms::builtin())
+                .map_err(|e| anyhow!(e))?;
+            let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+            for r in &f.results {
+                println!(
+                    "  {:<12} {:<18} want {:<12} got {:<12} rate {:>5} level {:>7} pitch SD {:>5}",
+                    r.speaker,
+                    r.variant,
+                    r.intended.as_str(),
+                    r.got.as_str(),
+                    fmt(r.rate),
+                    fmt(r.level),
+                    fmt(r.pitch_sd)
+                );
+            }
+            Ok(print_checks(&[
+                (
+                    "modified speech named as intended (gate; target 90 %)",
+                    format!("{:.1} %", 100.0 * f.intended_share),
+                    format!("≥ {:.0} %", 100.0 * gates::PROFILES_INTENDED),
+                    f.intended_share >= gates::PROFILES_INTENDED,
+                ),
+                (
+                    "unmodified neutral speech left undetermined (gate)",
+                    format!("{:.1} %", 100.0 * f.unmodified_undetermined),
+                    format!("≥ {:.0} %", 100.0 * gates::PROFILES_UNMODIFIED_UNDETERMINED),
+                    f.unmodified_undetermined >= gates::PROFILES_UNMODIFIED_UNDETERMINED,
                 ),
             ]))
         }

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
+use tonewatch::classify::profile::ProfileNorms;
 use tonewatch::eval;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Which {
     Anger,
+    Profiles,
 }
 
 #[derive(Args)]
@@ -19,9 +21,9 @@ pub struct TrainArgs {
     /// Folder of the corpora (default: $TONEWATCH_DATA or ../shared/data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Where to write the model.
-    #[arg(long, default_value = "models/anger.json")]
-    out: PathBuf,
+    /// Where to write the model (default: models/anger.json or models/profiles.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = eval::anger::DEFAULT_L2)]
     l2: f64,
@@ -30,15 +32,32 @@ pub struct TrainArgs {
 pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let data = super::eval::corpus_dir(a.data)?;
     match a.which {
+        Which::Profiles => {
+            let out = a
+                .out
+                .unwrap_or_else(|| PathBuf::from("models/profiles.json"));
+            let norms =
+                eval::profiles::train(&data, &ProfileNorms::builtin()).map_err(|e| anyhow!(e))?;
+            let json = serde_json::to_string_pretty(&norms)?;
+            std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
+            for (code, l) in &norms.languages {
+                println!(
+                    "  {code}: {:.2} syl/s, pitch SD {:.2} st ({})",
+                    l.speech_rate_syl_s, l.pitch_sd_st, l.source
+                );
+            }
+            println!("wrote {}", out.display());
+        }
         Which::Anger => {
+            let out = a.out.unwrap_or_else(|| PathBuf::from("models/anger.json"));
             let examples = eval::anger::build_dataset(&data, AnalyzerConfig::default())
                 .map_err(|e| anyhow!(e))?;
             let model = eval::anger::train(&examples, a.l2);
             let json = serde_json::to_string_pretty(&model)?;
-            std::fs::write(&a.out, json + "\n").with_context(|| a.out.display().to_string())?;
+            std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
             println!(
                 "wrote {} ({} utterances, {} speakers); leave-one-speaker-out UAR: {}",
-                a.out.display(),
+                out.display(),
                 model.trained_on.utterances,
                 model.trained_on.speakers.len(),
                 model

@@ -15,3 +15,6 @@ pub const CALLS_DETECTED: f64 = 0.875;
 pub const CALLS_MEDIAN_DELAY_S: f64 = 2.15;
 pub const CALLS_FALSE_PER_MIN_NEUTRAL: f64 = 0.06;
 pub const CALLS_FALSE_PER_MIN_SAD: f64 = 0.12;
+/// Caller profiles on modified neutral speech.
+pub const PROFILES_INTENDED: f64 = 0.84;
+pub const PROFILES_UNMODIFIED_UNDETERMINED: f64 = 0.93;
