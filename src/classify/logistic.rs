@@ -34,9 +34,22 @@ pub fn sigmoid(z: f64) -> f64 {
 /// Fits `y ~ x` with class-balanced example weights (each class weighs as
 /// much as the other in total) and penalty `l2 / 2 * |w|^2` on the
 /// standardised weights (not the bias).
+pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
+    let n = y.len() as f64;
+    let pos = y.iter().filter(|&&v| v).count().max(1) as f64;
+    let neg = (n - pos).max(1.0);
+    let w: Vec<f64> = y
+        .iter()
+        .map(|&v| if v { n / (2.0 * pos) } else { n / (2.0 * neg) })
+        .collect();
+    fit_weighted(x, y, &w, l2)
+}
+
+/// Fits `y ~ x` with the given example weights and penalty `l2 / 2 * |w|^2`
+/// on the standardised weights (not the bias).
 // Matrix code: indices say more than iterator chains here.
 #[allow(clippy::needless_range_loop)]
-pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
+pub fn fit_weighted(x: &[Vec<f64>], y: &[bool], sample_w: &[f64], l2: f64) -> Logistic {
     let n = x.len();
     let d = x.first().map_or(0, Vec::len);
     let mut mean = vec![0.0; d];
@@ -64,25 +77,13 @@ pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
                 .collect()
         })
         .collect();
-    let pos = y.iter().filter(|&&v| v).count().max(1) as f64;
-    let neg = (n as f64 - pos).max(1.0);
-    let sample_w: Vec<f64> = y
-        .iter()
-        .map(|&v| {
-            if v {
-                n as f64 / (2.0 * pos)
-            } else {
-                n as f64 / (2.0 * neg)
-            }
-        })
-        .collect();
 
     // Parameters: weights 0..d, bias at d.
     let mut beta = vec![0.0; d + 1];
     for _ in 0..50 {
         let mut grad = vec![0.0; d + 1];
         let mut hess = vec![vec![0.0; d + 1]; d + 1];
-        for ((row, &label), &sw) in z.iter().zip(y).zip(&sample_w) {
+        for ((row, &label), &sw) in z.iter().zip(y).zip(sample_w) {
             let eta = beta[d] + row.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>();
             let p = sigmoid(eta);
             let r = sw * (p - if label { 1.0 } else { 0.0 });

@@ -17,6 +17,44 @@ use crate::classify::model::{AngerModel, TrainingSet};
 /// Default regularisation (chosen by leave-one-speaker-out accuracy).
 pub const DEFAULT_L2: f64 = 10.0;
 
+/// Example weights: each corpus counts the same in total, and within a
+/// corpus anger and the rest count the same. Without this the larger share of
+/// anger in EmoDB (24 % against 14 % in EMOVO) and its larger size tilt the
+/// model towards EmoDB's way of being angry.
+pub fn balanced_weights(examples: &[&Example]) -> Vec<f64> {
+    let n = examples.len() as f64;
+    let count = |c: Corpus, anger: bool| {
+        examples
+            .iter()
+            .filter(|e| e.corpus == c && e.is_anger() == anger)
+            .count()
+            .max(1) as f64
+    };
+    let cells = [Corpus::EmoDb, Corpus::Emovo]
+        .iter()
+        .filter(|&&c| examples.iter().any(|e| e.corpus == c))
+        .count()
+        .max(1) as f64
+        * 2.0;
+    examples
+        .iter()
+        .map(|e| n / (cells * count(e.corpus, e.is_anger())))
+        .collect()
+}
+
+/// Fits the model on `train` (indices into `examples`) with features `rel`.
+pub fn fit_on(
+    examples: &[Example],
+    rel: &[[f64; N_FEATURES]],
+    train: &[usize],
+    l2: f64,
+) -> logistic::Logistic {
+    let x: Vec<Vec<f64>> = train.iter().map(|&i| rel[i].to_vec()).collect();
+    let y: Vec<bool> = train.iter().map(|&i| examples[i].is_anger()).collect();
+    let chosen: Vec<&Example> = train.iter().map(|&i| &examples[i]).collect();
+    logistic::fit_weighted(&x, &y, &balanced_weights(&chosen), l2)
+}
+
 /// One utterance measured clean and through a telephone channel.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -196,9 +234,9 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
 /// leave-one-speaker-out figures in it.
 pub fn train(examples: &[Example], l2: f64) -> AngerModel {
     let clean = relative_features(examples, Channel::Clean);
-    let x: Vec<Vec<f64>> = clean.iter().map(|r| r.to_vec()).collect();
+    let all: Vec<usize> = (0..examples.len()).collect();
+    let fitted = fit_on(examples, &clean, &all, l2);
     let y: Vec<bool> = examples.iter().map(Example::is_anger).collect();
-    let fitted = logistic::fit(&x, &y, l2);
     let corpora: BTreeSet<String> = examples.iter().map(|e| e.corpus.to_string()).collect();
     let speakers: BTreeSet<String> = examples.iter().map(|e| e.speaker.clone()).collect();
     let mut model = AngerModel::from_logistic(
@@ -210,7 +248,7 @@ pub fn train(examples: &[Example], l2: f64) -> AngerModel {
             utterances: examples.len(),
             positives: y.iter().filter(|&&v| v).count(),
             channel: "clean".into(),
-            baseline: "mean of the speaker's other neutral utterances".into(),
+            baseline: "mean of the speaker's other neutral utterances; each corpus and, within it, each class weighted equally".into(),
         },
     );
     let f = leave_one_speaker_out(examples, l2);
