@@ -21,7 +21,9 @@ use crate::dsp::nuclei::{NucleiParams, NucleusDetector, NucleusInput};
 use crate::dsp::pitch::{self, Candidates, PitchAnalyzer, PitchTracker, TrackerParams};
 use crate::dsp::spectrum::{self, BandMeasures, SpectrumAnalyzer};
 use crate::dsp::vad::{VadParams, VoiceActivity};
-use crate::measures::{ChannelAccumulator, HopRecord, Measures, WindowMeasurer, hz_to_st};
+use crate::measures::{
+    ChannelAccumulator, HopRecord, Measures, WindowMeasurer, hz_to_st, st_to_hz,
+};
 use crate::{ANALYSIS_RATE, HOP, HOP_S};
 
 /// Hops between judgements of the caller's style.
@@ -108,6 +110,16 @@ pub struct TimelinePoint {
     /// learning it, or with too little speech in the window).
     pub anger_score: Option<f64>,
     pub state: AngerState,
+}
+
+/// The party's calm baseline in report units: what a live view compares the
+/// current window with.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct BaselineMeasures {
+    pub speech_rate_syl_s: Option<f64>,
+    pub active_level_dbfs: Option<f64>,
+    pub pitch_median_hz: Option<f64>,
+    pub pitch_sd_st: Option<f64>,
 }
 
 /// Receives what the core produces. Methods have empty defaults so a sink
@@ -286,6 +298,16 @@ impl Analyzer {
     /// Whole-channel measures so far.
     pub fn summary(&self) -> Measures {
         self.channel.measures()
+    }
+
+    /// The party's calm baseline, once learnt (`None` while learning).
+    pub fn baseline(&self) -> Option<BaselineMeasures> {
+        self.monitor.baseline().map(|r| BaselineMeasures {
+            speech_rate_syl_s: r.speech_rate_syl_s,
+            active_level_dbfs: r.level_dbfs,
+            pitch_median_hz: r.features.0[crate::classify::features::PITCH].map(st_to_hz),
+            pitch_sd_st: r.features.0[crate::classify::features::PITCH_SD],
+        })
     }
 
     /// The party's communication style so far (`undetermined` until settled).

@@ -42,6 +42,8 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
 
 /// Index of the pitch-level feature (for evidence texts).
 pub const PITCH: usize = 0;
+/// Index of the pitch-variation (SD) feature.
+pub const PITCH_SD: usize = 1;
 /// Index of the spectral-balance feature.
 pub const BALANCE: usize = 3;
 /// Index of the speech-rate feature.

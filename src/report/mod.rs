@@ -21,6 +21,7 @@ use crate::classify::Profile;
 use crate::measures::Measures;
 
 pub mod csv;
+pub mod events;
 pub mod text;
 
 pub use crate::role::Role;
