@@ -5,7 +5,8 @@
 //! `dsp` (filters, frames, FFT, pitch, level, voice activity, syllable nuclei) →
 //! `measures` (speech rate, active speech level, pitch variation over windows) →
 //! `analyzer` (the one streaming core every mode feeds) →
-//! `offline` (recorded calls: decoder → one analyser per channel) →
+//! `offline` (recorded calls: decoder → one analyser per channel) and
+//! `live` (capture or replay → queue → analysis thread → outputs) →
 //! `report` (JSON, CSV, text).
 //!
 //! The core ([`analyzer::Analyzer`]) does no I/O and is deterministic: the same
@@ -16,10 +17,12 @@ pub mod audio;
 pub mod classify;
 pub mod dsp;
 pub mod eval;
+pub mod live;
 pub mod measures;
 pub mod offline;
 pub mod report;
 pub mod role;
+pub mod usage;
 
 pub use role::Role;
 

@@ -181,7 +181,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         audio_s,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_average: load_average(),
-        cpu_clock: if thread_cpu_time().is_some() {
+        cpu_clock: if tonewatch::usage::thread_cpu_time().is_some() {
             "thread"
         } else {
             "wall"
@@ -472,14 +472,14 @@ struct Stopwatch {
 impl Stopwatch {
     fn start() -> Self {
         Self {
-            cpu: thread_cpu_time(),
+            cpu: tonewatch::usage::thread_cpu_time(),
             wall: Instant::now(),
         }
     }
 
     fn stop(self) -> Timing {
         let wall = self.wall.elapsed();
-        let cpu = match (self.cpu, thread_cpu_time()) {
+        let cpu = match (self.cpu, tonewatch::usage::thread_cpu_time()) {
             (Some(a), Some(b)) => b.saturating_sub(a),
             _ => wall,
         };
@@ -488,24 +488,6 @@ impl Stopwatch {
             wall_s: wall.as_secs_f64(),
         }
     }
-}
-
-/// CPU time this thread has used. Unlike wall time it leaves out the time
-/// other processes had the core, so it is the fairer figure on a busy machine.
-#[cfg(unix)]
-fn thread_cpu_time() -> Option<Duration> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-}
-
-#[cfg(not(unix))]
-fn thread_cpu_time() -> Option<Duration> {
-    None
 }
 
 fn load_average() -> Option<[f64; 3]> {

@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bench;
+mod common;
+mod devices;
 mod eval;
+mod live;
 mod train;
 
 #[derive(Parser)]
@@ -22,6 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Monitor a call as it happens (sound devices) or replay a recording through the live path.
+    Live(live::LiveArgs),
+    /// Replay the built-in demo call (calm, then escalating) through the live monitor.
+    Demo(live::DemoArgs),
+    /// List audio hosts and devices with the ids `live` takes.
+    Devices(devices::DevicesArgs),
     /// Analyse recorded calls: speech rate, level and pitch per channel, over time.
     Analyze(analyze::AnalyzeArgs),
     /// Measure accuracy on synthetic signals and the shared corpora.
@@ -35,6 +44,9 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Live(a) => live::run_live(a),
+        Command::Demo(a) => live::run_demo(a),
+        Command::Devices(a) => devices::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),
