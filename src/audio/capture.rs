@@ -262,7 +262,18 @@ pub fn open(spec: &CaptureSpec, producer: Producer) -> Result<Capture, CaptureEr
         // Never blocks: if the session is not reading, older errors suffice.
         let _ = err_tx.try_send(e);
     };
-    let stream_config: cpal::StreamConfig = config.into();
+    // Ask for callbacks of about 20 ms: small enough for the latency target
+    // (p99 ≤ 20 ms), large enough that the sound server's thread does not
+    // wake hundreds of times a second (the default can be a few frames).
+    let want = (rate / 50).max(64);
+    let buffer_size = match *config.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } => {
+            cpal::BufferSize::Fixed(want.clamp(min, max))
+        }
+        cpal::SupportedBufferSize::Unknown => cpal::BufferSize::Fixed(want),
+    };
+    let mut stream_config: cpal::StreamConfig = config.into();
+    stream_config.buffer_size = buffer_size;
     let parties = spec.parties.clone();
     macro_rules! build {
         ($t:ty) => {

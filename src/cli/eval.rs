@@ -232,7 +232,16 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
             let data = data()?;
             if let Some(dir) = &a.write_calls {
                 std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+                let list = dir.join("calls.csv");
+                let mut index = String::from("file,kind,duration_s,turn_s\n");
                 for c in eval::calls::build(&data).map_err(|e| anyhow!(e))? {
+                    index += &format!(
+                        "{}.wav,{:?},{:.3},{}\n",
+                        c.name,
+                        c.kind,
+                        c.samples.len() as f64 / f64::from(c.sample_rate),
+                        c.turn_s().map_or(String::new(), |t| format!("{t:.3}"))
+                    );
                     let path = dir.join(format!("{}.wav", c.name));
                     let spec = hound::WavSpec {
                         channels: 1,
@@ -247,6 +256,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     }
                     w.finalize()?;
                 }
+                std::fs::write(&list, index).with_context(|| list.display().to_string())?;
             }
             let f = eval::calls::evaluate(&data, config, eval::anger::DEFAULT_L2)
                 .map_err(|e| anyhow!(e))?;

@@ -10,6 +10,7 @@ mod common;
 mod devices;
 mod eval;
 mod live;
+mod live_check;
 mod train;
 
 #[derive(Parser)]
@@ -29,6 +30,9 @@ enum Command {
     Live(live::LiveArgs),
     /// Replay the built-in demo call (calm, then escalating) through the live monitor.
     Demo(live::DemoArgs),
+    /// Compare a live session (events + recording) with `analyze` on the file played into it.
+    #[command(hide = true)]
+    LiveCheck(live_check::LiveCheckArgs),
     /// List audio hosts and devices with the ids `live` takes.
     Devices(devices::DevicesArgs),
     /// Analyse recorded calls: speech rate, level and pitch per channel, over time.
@@ -47,6 +51,7 @@ pub fn run() -> ExitCode {
         Command::Live(a) => live::run_live(a),
         Command::Demo(a) => live::run_demo(a),
         Command::Devices(a) => devices::run(a),
+        Command::LiveCheck(a) => live_check::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),

@@ -5,6 +5,7 @@ pub mod anger;
 pub mod calls;
 pub mod corpus;
 pub mod gates;
+pub mod live_match;
 pub mod modify;
 pub mod pitch_real;
 pub mod pitch_synth;

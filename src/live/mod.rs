@@ -313,7 +313,7 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
             failure = Some(e);
             break "device lost".to_string();
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100));
     };
 
     // Stop the sources first so the analysis sees all they delivered.

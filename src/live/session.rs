@@ -23,9 +23,9 @@ use crate::report::events::{LatencyStatus, PartyStatus};
 
 /// How long the analysis thread sleeps when no chunk is waiting. It polls
 /// rather than blocks so that a capture callback never has to wake it (a
-/// wake-up takes the channel's lock); 2 ms adds at most that to the latency
-/// and costs a few hundred cheap wake-ups a second.
-pub const POLL: Duration = Duration::from_millis(2);
+/// wake-up takes the channel's lock); 10 ms adds at most that to the latency
+/// and costs a hundred cheap wake-ups a second.
+pub const POLL: Duration = Duration::from_millis(10);
 
 /// What the analysis thread tells the output thread.
 #[derive(Debug, Clone)]
