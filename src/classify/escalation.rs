@@ -2,6 +2,9 @@
 //! minimum time of evidence, so that one loud word does not raise an alarm and
 //! one quiet word does not end an episode.
 //!
+//! A high score counts as evidence of anger only with the pitch raised over
+//! the baseline (see [`EscalationParams::min_pitch_rise_st`]).
+//!
 //! `anger_rising` fires when the state enters `angry`, once per episode; the
 //! alarm re-arms only after the party has sounded calm for a while. Points
 //! without enough speech (the party is listening) leave everything as it is:
@@ -61,7 +64,7 @@ impl Default for EscalationParams {
             evidence_s: 0.5,
             calm_down_s: 4.0,
             rearm_s: 20.0,
-            min_pitch_rise_st: 3.0,
+            min_pitch_rise_st: 3.5,
         }
     }
 }
