@@ -1,6 +1,7 @@
 //! Dev tool: sweeps escalation parameters over the built calls, replaying the
 //! recorded anger scores through the state machine (baseline adaptation is
-//! not replayed; confirm a choice with `tonewatch eval calls`).
+//! not replayed, nor the pitch-rise condition on evidence; confirm a choice
+//! with `tonewatch eval calls`). Arguments: anger window (s), baseline speech (s).
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tonewatch::analyzer::AnalyzerConfig;
@@ -10,11 +11,13 @@ use tonewatch::offline::{self, Options};
 
 fn main() {
     let data = corpus::data_dir().unwrap();
-    let window: f64 = std::env::args().nth(1).map_or(3.0, |v| v.parse().unwrap());
-    let config = AnalyzerConfig {
-        window_s: window,
+    let window: f64 = std::env::args().nth(1).map_or(2.0, |v| v.parse().unwrap());
+    let learn: f64 = std::env::args().nth(2).map_or(10.0, |v| v.parse().unwrap());
+    let mut config = AnalyzerConfig {
+        anger_window_s: window,
         ..Default::default()
     };
+    config.monitor.baseline.learn_speech_s = learn;
     let examples = anger::build_dataset(&data, config).unwrap();
     let built = calls::build(&data).unwrap();
     let mut models = BTreeMap::new();
@@ -54,9 +57,9 @@ fn main() {
             .collect();
         series.push((c.kind, c.turn_s(), c.duration_s(), pts));
     }
-    for angry in [0.6, 0.65, 0.7, 0.75, 0.8] {
-        for evidence in [0.5, 0.75, 1.0, 1.5] {
-            for tense in [0.4, 0.5] {
+    for angry in [0.7, 0.75, 0.8, 0.85, 0.9] {
+        for evidence in [0.5, 0.75, 1.0, 1.25, 1.5] {
+            for tense in [0.5] {
                 let p = EscalationParams {
                     angry_score: angry,
                     evidence_s: evidence,
@@ -101,7 +104,7 @@ fn main() {
                     ent.1 += mins;
                 }
                 println!(
-                    "window {window} angry {angry} evidence {evidence} tense {tense}: detected {det}/{n} median delay {:.2} false/min {}",
+                    "window {window} learn {learn} angry {angry} evidence {evidence} tense {tense}: detected {det}/{n} median delay {:.2} false/min {}",
                     median(&delays),
                     fa.iter()
                         .map(|(k, (c, m))| format!("{k} {:.3}", *c as f64 / m))

@@ -2,6 +2,9 @@
 //! minimum time of evidence, so that one loud word does not raise an alarm and
 //! one quiet word does not end an episode.
 //!
+//! A high score counts as evidence of anger only with the pitch raised over
+//! the baseline (see [`EscalationParams::min_pitch_rise_st`]).
+//!
 //! `anger_rising` fires when the state enters `angry`, once per episode; the
 //! alarm re-arms only after the party has sounded calm for a while. Points
 //! without enough speech (the party is listening) leave everything as it is:
@@ -45,6 +48,11 @@ pub struct EscalationParams {
     pub calm_down_s: f64,
     /// Time calm before a new episode can raise a new alert.
     pub rearm_s: f64,
+    /// Least rise of pitch over the baseline, semitones, for a high score to
+    /// count as evidence of anger. Raised pitch is the most reliable sign of
+    /// anger against the caller's own baseline; a window that scores high on
+    /// voice quality alone (one brighter calm sentence) is not enough.
+    pub min_pitch_rise_st: f64,
 }
 
 impl Default for EscalationParams {
@@ -53,9 +61,10 @@ impl Default for EscalationParams {
             tense_score: 0.5,
             angry_score: 0.8,
             calm_score: 0.4,
-            evidence_s: 0.75,
+            evidence_s: 0.5,
             calm_down_s: 4.0,
             rearm_s: 20.0,
+            min_pitch_rise_st: 3.5,
         }
     }
 }
@@ -91,6 +100,18 @@ impl Escalation {
     /// judge) and the time since the previous point; returns true when an
     /// `anger_rising` alert must fire now.
     pub fn update(&mut self, score: Option<f64>, dt: f64) -> bool {
+        self.update_with_pitch(score, Some(f64::INFINITY), dt)
+    }
+
+    /// As [`Self::update`], with the window's pitch over the baseline
+    /// (semitones; `None` when the window has no pitch): a high score counts
+    /// as evidence only with at least `min_pitch_rise_st` of it.
+    pub fn update_with_pitch(
+        &mut self,
+        score: Option<f64>,
+        pitch_rise_st: Option<f64>,
+        dt: f64,
+    ) -> bool {
         let p = self.params;
         let Some(score) = score else {
             return false;
@@ -98,7 +119,8 @@ impl Escalation {
         if self.state == AngerState::Learning {
             self.state = AngerState::Calm;
         }
-        if score >= p.angry_score {
+        let raised = pitch_rise_st.is_some_and(|r| r >= p.min_pitch_rise_st);
+        if score >= p.angry_score && raised {
             self.above_s += dt;
         } else {
             self.above_s = 0.0;
@@ -157,6 +179,7 @@ mod tests {
             evidence_s: 1.0,
             calm_down_s: 4.0,
             rearm_s: 20.0,
+            min_pitch_rise_st: 2.0,
         }
     }
 
@@ -183,6 +206,26 @@ mod tests {
         assert_eq!(run(&mut e, Some(0.1), 30.0), 0);
         assert_eq!(e.state(), AngerState::Calm);
         assert_eq!(run(&mut e, Some(0.9), 5.0), 1);
+    }
+
+    #[test]
+    fn a_high_score_without_raised_pitch_is_no_evidence() {
+        let mut e = Escalation::new(params());
+        let mut fired = 0;
+        for _ in 0..40 {
+            fired += e.update_with_pitch(Some(0.1), Some(0.0), 0.25) as usize;
+        }
+        for _ in 0..20 {
+            fired += e.update_with_pitch(Some(0.95), Some(1.0), 0.25) as usize;
+            fired += e.update_with_pitch(Some(0.95), None, 0.25) as usize;
+        }
+        assert_eq!(fired, 0);
+        assert_eq!(e.state(), AngerState::Tense);
+        for _ in 0..4 {
+            fired += e.update_with_pitch(Some(0.95), Some(4.0), 0.25) as usize;
+        }
+        assert_eq!(fired, 1);
+        assert_eq!(e.state(), AngerState::Angry);
     }
 
     #[test]

@@ -175,10 +175,11 @@ impl PartyMonitor {
         let enough = window.speech_s >= MIN_SPEECH_S && window.voiced_s >= MIN_VOICED_S;
         let relative = RawFeatures::from_measures(window).relative_to(&reference.features);
         let score = enough.then(|| self.models.anger.score(&relative));
+        let pitch_rise = enough
+            .then_some(relative[PITCH])
+            .filter(|_| window.pitch_median_hz.is_some());
         let evidence = Evidence::new(
-            enough
-                .then_some(relative[PITCH])
-                .filter(|_| window.pitch_median_hz.is_some()),
+            pitch_rise,
             window
                 .active_level_dbfs
                 .zip(reference.level_dbfs)
@@ -189,7 +190,7 @@ impl PartyMonitor {
                 .zip(reference.speech_rate_syl_s)
                 .map(|(w, b)| 100.0 * (w / b - 1.0)),
         );
-        let fire = self.escalation.update(score, dt);
+        let fire = self.escalation.update_with_pitch(score, pitch_rise, dt);
         let state = self.escalation.state();
         if state == AngerState::Calm && score.is_some_and(|s| s < self.params.escalation.calm_score)
         {

@@ -17,32 +17,12 @@ use crate::classify::model::{AngerModel, TrainingSet};
 /// Default regularisation (chosen by leave-one-speaker-out accuracy).
 pub const DEFAULT_L2: f64 = 10.0;
 
-/// Example weights: each corpus counts the same in total, and within a
-/// corpus anger and the rest count the same. Without this the larger share of
-/// anger in EmoDB (24 % against 14 % in EMOVO) and its larger size tilt the
-/// model towards EmoDB's way of being angry.
-pub fn balanced_weights(examples: &[&Example]) -> Vec<f64> {
-    let n = examples.len() as f64;
-    let count = |c: Corpus, anger: bool| {
-        examples
-            .iter()
-            .filter(|e| e.corpus == c && e.is_anger() == anger)
-            .count()
-            .max(1) as f64
-    };
-    let cells = [Corpus::EmoDb, Corpus::Emovo]
-        .iter()
-        .filter(|&&c| examples.iter().any(|e| e.corpus == c))
-        .count()
-        .max(1) as f64
-        * 2.0;
-    examples
-        .iter()
-        .map(|e| n / (cells * count(e.corpus, e.is_anger())))
-        .collect()
-}
-
-/// Fits the model on `train` (indices into `examples`) with features `rel`.
+/// Fits the model on `train` (indices into `examples`) with features `rel`:
+/// anger and the rest weigh the same in total. The shipped model, the
+/// leave-one-speaker-out figures and the per-speaker models of the call
+/// evaluation are all fitted here, so the figures describe the shipped
+/// procedure. (Weighing each corpus equally as well was measured worse:
+/// EMOVO 0.775 instead of 0.783, telephone EmoDB 0.857 instead of 0.864.)
 pub fn fit_on(
     examples: &[Example],
     rel: &[[f64; N_FEATURES]],
@@ -51,8 +31,7 @@ pub fn fit_on(
 ) -> logistic::Logistic {
     let x: Vec<Vec<f64>> = train.iter().map(|&i| rel[i].to_vec()).collect();
     let y: Vec<bool> = train.iter().map(|&i| examples[i].is_anger()).collect();
-    let chosen: Vec<&Example> = train.iter().map(|&i| &examples[i]).collect();
-    logistic::fit_weighted(&x, &y, &balanced_weights(&chosen), l2)
+    logistic::fit(&x, &y, l2)
 }
 
 /// One utterance measured clean and through a telephone channel.
@@ -198,9 +177,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
         let train: Vec<usize> = (0..examples.len())
             .filter(|&i| examples[i].speaker != *s)
             .collect();
-        let x: Vec<Vec<f64>> = train.iter().map(|&i| clean[i].to_vec()).collect();
-        let y: Vec<bool> = train.iter().map(|&i| examples[i].is_anger()).collect();
-        let model = logistic::fit(&x, &y, l2);
+        let model = fit_on(examples, &clean, &train, l2);
         let test: Vec<usize> = (0..examples.len())
             .filter(|&i| examples[i].speaker == *s)
             .collect();
@@ -248,7 +225,7 @@ pub fn train(examples: &[Example], l2: f64) -> AngerModel {
             utterances: examples.len(),
             positives: y.iter().filter(|&&v| v).count(),
             channel: "clean".into(),
-            baseline: "mean of the speaker's other neutral utterances; each corpus and, within it, each class weighted equally".into(),
+            baseline: "mean of the speaker's other neutral utterances; anger and the rest weighted equally".into(),
         },
     );
     let f = leave_one_speaker_out(examples, l2);

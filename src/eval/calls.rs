@@ -18,7 +18,6 @@ use super::stats::median;
 use crate::Role;
 use crate::analyzer::AnalyzerConfig;
 use crate::audio::synth::Rng;
-use crate::classify::logistic;
 use crate::classify::model::{AngerModel, TrainingSet};
 use crate::classify::{Alert, AlertKind, Models};
 use crate::offline::{self, Options};
@@ -186,16 +185,15 @@ pub fn model_without(examples: &[Example], speaker: &str, l2: f64) -> AngerModel
     let train: Vec<usize> = (0..examples.len())
         .filter(|&i| examples[i].speaker != speaker)
         .collect();
-    let x: Vec<Vec<f64>> = train.iter().map(|&i| rel[i].to_vec()).collect();
-    let y: Vec<bool> = train.iter().map(|&i| examples[i].is_anger()).collect();
+    let positives = train.iter().filter(|&&i| examples[i].is_anger()).count();
     AngerModel::from_logistic(
-        &logistic::fit(&x, &y, l2),
+        &anger::fit_on(examples, &rel, &train, l2),
         l2,
         TrainingSet {
             corpora: vec![],
             speakers: vec![],
             utterances: train.len(),
-            positives: y.iter().filter(|&&v| v).count(),
+            positives,
             channel: "clean".into(),
             baseline: format!("leave-one-speaker-out model without {speaker}"),
         },
