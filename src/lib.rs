@@ -6,7 +6,7 @@
 //! `measures` (speech rate, active speech level, pitch variation over windows) →
 //! `analyzer` (the one streaming core every mode feeds) →
 //! `offline` (recorded calls: decoder → one analyser per channel) →
-//! `report` (JSON, CSV, text).
+//! `report` (JSON, CSV, text, live events) → `panel` (the agent's live web page).
 //!
 //! The core ([`analyzer::Analyzer`]) does no I/O and is deterministic: the same
 //! samples give the same frames, points and alerts whatever the chunk sizes.
@@ -18,6 +18,7 @@ pub mod dsp;
 pub mod eval;
 pub mod measures;
 pub mod offline;
+pub mod panel;
 pub mod report;
 pub mod role;
 
