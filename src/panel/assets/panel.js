@@ -10,6 +10,7 @@
   const LATENCIES_MAX = 5000;   // for the latency figure
   const STALE_MS = 12000;       // no message for this long: the monitor is gone
   const RETRY_MS = 2000;        // when the browser gives up on its own
+  const PAST_S = 60;            // calm this long after an alert: it is history
 
   const T = {
     en: {
@@ -21,7 +22,7 @@
       hint_calm: 'As usual for this caller', hint_tense: 'A little more strained than usual',
       hint_angry: 'Clearly more strained than usual', hint_none: 'Waiting for the monitor',
       alert_anger: 'The caller is getting upset', alert_profile: 'Caller style recognised',
-      alert_other: 'Notice',
+      alert_other: 'Notice', earlier: 'Earlier',
       disconnected: 'Monitor disconnected — reconnecting…',
       ended: 'Call ended', conf: 'confidence',
       at: 'at', min: 'min', s: 's', usual: 'usual',
@@ -38,7 +39,7 @@
       hint_learning: '正在聆听开头几秒的讲话',
       hint_calm: '与平时一样', hint_tense: '比平时稍显紧绷', hint_angry: '明显比平时紧绷',
       hint_none: '等待监控数据',
-      alert_anger: '来电者的情绪在升温', alert_profile: '已识别来电者类型', alert_other: '提示',
+      alert_anger: '来电者的情绪在升温', alert_profile: '已识别来电者类型', alert_other: '提示', earlier: '此前',
       disconnected: '监控已断开 — 正在重新连接…',
       ended: '通话已结束', conf: '把握',
       at: '于', min: '分钟', s: '秒', usual: '平时',
@@ -130,7 +131,8 @@
       if (d !== null && isFinite(d)) {
         const arrow = Math.abs(d) < small ? '≈' : (d > 0 ? '↑' : '↓');
         cls = Math.abs(d) < small ? 'same' : (d > 0 ? 'up' : 'down');
-        text = `${arrow} ${d > 0 ? '+' : ''}${d.toFixed(kind === 'rate' ? 0 : 1)}${unit}`;
+        const v = Number(d.toFixed(kind === 'rate' ? 0 : 1));
+        text = `${arrow} ${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(kind === 'rate' ? 0 : 1)}${unit}`;
       }
     }
     setText(td, text);
@@ -208,8 +210,13 @@
     const card = $('alert');
     if (!a) { card.hidden = true; return; }
     card.hidden = false;
+    // Once the caller has been calm again for a while, the alert is history:
+    // it stays readable but stops drawing the eye.
+    const p = S.points.customer;
+    const past = !!p && p.state === 'calm' && p.time_s - a.time_s > PAST_S;
+    card.classList.toggle('past', past);
     const title = a.kind === 'anger_rising' ? tr('alert_anger') : a.kind === 'profile' ? tr('alert_profile') : tr('alert_other');
-    setText($('alert-title'), title);
+    setText($('alert-title'), past ? `${tr('earlier')}: ${title}` : title);
     setText($('alert-time'), `${tr('at')} ${formatTime(a.time_s)}`);
     setText($('alert-msg'), pick(a, 'message', 'message_zh'));
     setText($('alert-advice'), pick(a, 'advice_en', 'advice_zh'));
