@@ -52,6 +52,10 @@ impl Stream {
     fn open(addr: SocketAddr, query: &str) -> Stream {
         let mut s = connect(addr);
         write!(s, "GET /events{query} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        Stream::read_head(s)
+    }
+
+    fn read_head(s: TcpStream) -> Stream {
         let mut r = BufReader::new(s);
         let mut line = String::new();
         r.read_line(&mut line).unwrap();
@@ -346,11 +350,43 @@ fn a_browser_that_never_reads_never_blocks_publish() {
     }
     assert!(server.stats().dropped_client > 0, "{:?}", server.stats());
     // A browser arriving now still gets the state at once.
+    // Once the queue has drained, one more point goes through.
+    let settled = |s: &PanelServer| {
+        let st = s.stats();
+        st.applied + st.invalid == st.published
+    };
+    while !settled(&server) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let last_t = 1.0e6;
+    publisher.publish(&format!(
+        r#"{{"type":"point","role":"customer","time_s":{last_t},"anger_score":0.2}}"#
+    ));
+    while !settled(&server) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut fresh = Stream::open(addr, "");
     let (name, snap) = fresh.next_event();
     assert_eq!(name, "snapshot");
+    assert_eq!(snap["points"]["customer"]["time_s"], last_t);
     assert!(snap["trend"]["customer"].as_array().unwrap().len() <= tonewatch::panel::TREND_MAX);
-    drop(stuck);
+    // When the stuck browser reads again, what it missed comes as a fresh
+    // snapshot, not as a stream with holes.
+    let mut late = Stream::read_head(stuck);
+    assert_eq!(late.next_event().0, "snapshot");
+    let mut snapshots = 0;
+    loop {
+        let (name, data) = late.next_event();
+        if name == "snapshot" {
+            snapshots += 1;
+            if data["points"]["customer"]["time_s"] == last_t {
+                break;
+            }
+        } else if data["time_s"] == last_t {
+            break;
+        }
+    }
+    assert!(snapshots >= 1, "dropped events are replaced by a snapshot");
     server.shutdown();
 }
 
@@ -360,7 +396,9 @@ fn shutdown_ends_open_streams_and_frees_the_port() {
     let addr = server.local_addr();
     let mut stream = Stream::open(addr, "");
     assert_eq!(stream.next_event().0, "snapshot");
+    let publisher = server.publisher();
     server.shutdown();
+    publisher.publish(r#"{"type":"end"}"#); // ignored, no panic
     let mut rest = String::new();
     let _ = stream.0.read_to_string(&mut rest);
     // The same port serves again: a restarted monitor is found by the page.

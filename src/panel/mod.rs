@@ -95,6 +95,9 @@ pub struct PanelStats {
     pub clients: usize,
     /// Events accepted by `publish`.
     pub published: u64,
+    /// Events the fan-out has taken into the snapshot and sent on to the
+    /// browsers' queues (the rest of `published` are invalid or still queued).
+    pub applied: u64,
     /// Events `publish` dropped because the fan-out queue was full.
     pub dropped_publish: u64,
     /// Events dropped for a browser that did not keep up (summed over browsers).
@@ -106,6 +109,7 @@ pub struct PanelStats {
 #[derive(Debug, Default)]
 struct Counters {
     published: AtomicU64,
+    applied: AtomicU64,
     dropped_publish: AtomicU64,
     dropped_client: AtomicU64,
     invalid: AtomicU64,
@@ -182,6 +186,7 @@ impl PanelServer {
         PanelStats {
             clients: self.inner.as_ref().map_or(0, server::Running::clients),
             published: c.published.load(Ordering::Relaxed),
+            applied: c.applied.load(Ordering::Relaxed),
             dropped_publish: c.dropped_publish.load(Ordering::Relaxed),
             dropped_client: c.dropped_client.load(Ordering::Relaxed),
             invalid: c.invalid.load(Ordering::Relaxed),

@@ -202,6 +202,7 @@ fn fan_out(shared: &Shared, events: &Receiver<Published>, stop: &Receiver<()>) {
             }
             Err(TrySendError::Disconnected(_)) => false,
         });
+        shared.counters.applied.fetch_add(1, Ordering::Relaxed);
     }
     // Streams end: their threads see the queue close.
     shared.hub().clients.clear();
