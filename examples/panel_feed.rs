@@ -124,7 +124,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("panel: {}", server.url());
+    // The test reading stdout may be gone: never panic on a closed pipe.
+    let _ = writeln!(std::io::stdout(), "panel: {}", server.url());
     let _ = std::io::stdout().flush();
     if args.wait_client {
         while server.stats().clients == 0 {
@@ -240,9 +241,14 @@ fn main() -> ExitCode {
     ));
     std::thread::sleep(Duration::from_secs_f64(args.linger_s));
     let s = server.stats();
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "published: {} dropped_publish: {} dropped_client: {} invalid: {} clients: {}",
-        s.published, s.dropped_publish, s.dropped_client, s.invalid, s.clients
+        s.published,
+        s.dropped_publish,
+        s.dropped_client,
+        s.invalid,
+        s.clients
     );
     server.shutdown();
     ExitCode::SUCCESS

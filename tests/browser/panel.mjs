@@ -104,12 +104,14 @@ try {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      samples.push(await page.evaluate(() => ({
+      // A sample taken across the reload below is lost, not an error.
+      const sample = await page.evaluate(() => ({
         gauge: document.getElementById('gauge-num').textContent,
         state: document.getElementById('state').dataset.state,
         alert: !document.getElementById('alert').hidden,
         t: (window.tonewatchPanel.state().points.customer || {}).time_s,
-      })));
+      })).catch(() => null);
+      if (sample) samples.push(sample);
       await sleep(200);
     }
   })();
