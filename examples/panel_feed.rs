@@ -5,12 +5,15 @@
 //! ```text
 //! cargo run --release --example panel_feed -- [--addr 127.0.0.1:0] [--speed 1]
 //!     [--repeat 1] [--agent] [--wait-client] [--linger 2] [--token T] [--allow-remote]
+//!     [--corpus-call]
 //! ```
 //! Prints `panel: URL` first, `published: …` counters at the end.
 //! `--repeat N` plays the 40 s call N times in a row (one continuous
 //! session: 90 repeats = 1 hour); `--agent` adds an agent party speaking the
 //! calm opening of the call; `--wait-client` starts only once a page is
-//! streaming.
+//! streaming; `--corpus-call` replays, instead of the demo call, the first
+//! escalating call built from the shared corpora (`tonewatch eval calls`)
+//! on which the built-in model alerts (exit 3 when the corpora are absent).
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -23,7 +26,6 @@ use tonewatch::classify::{Alert, model::AngerModel};
 use tonewatch::panel::{PanelConfig, PanelPublisher, PanelServer};
 use tonewatch::report::events::{self, LatencyStatus, Party, PartyStatus};
 
-const RATE: u32 = 16000;
 const CHUNK_S: f64 = 0.25;
 
 struct Publish<'a> {
@@ -64,6 +66,7 @@ struct Args {
     linger_s: f64,
     token: Option<String>,
     allow_remote: bool,
+    corpus_call: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -76,6 +79,7 @@ fn parse() -> Result<Args, String> {
         linger_s: 2.0,
         token: None,
         allow_remote: false,
+        corpus_call: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -89,6 +93,7 @@ fn parse() -> Result<Args, String> {
             "--agent" => a.agent = true,
             "--wait-client" => a.wait_client = true,
             "--allow-remote" => a.allow_remote = true,
+            "--corpus-call" => a.corpus_call = true,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -113,6 +118,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let (call, rate, source) = if args.corpus_call {
+        match corpus_call() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("panel_feed: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else {
+        (
+            synth::demo_call(16000),
+            16000,
+            "replay:demo-call".to_owned(),
+        )
+    };
     let server = match PanelServer::start(PanelConfig {
         addr: args.addr,
         allow_remote: args.allow_remote,
@@ -134,11 +154,12 @@ fn main() -> ExitCode {
     }
     let out = server.publisher();
 
-    let call = synth::demo_call(RATE);
-    let calm_len = (synth::DEMO_ESCALATION_S.0 * f64::from(RATE)) as usize;
+    // The agent speaks the calm opening of the demo call.
+    let agent_audio = synth::demo_call(rate);
+    let calm_len = (synth::DEMO_ESCALATION_S.0 * f64::from(rate)) as usize;
     let mut parties = vec![Party {
         role: Role::Customer,
-        device: "replay:demo-call".into(),
+        device: source.clone(),
     }];
     if args.agent {
         parties.push(Party {
@@ -146,13 +167,13 @@ fn main() -> ExitCode {
             device: "replay:demo-call (calm part)".into(),
         });
     }
-    out.publish(&events::start("replay:demo-call", &parties));
+    out.publish(&events::start(&source, &parties));
 
     let config = AnalyzerConfig::default();
-    let mut customer = Analyzer::new(RATE, config).expect("16 kHz is supported");
+    let mut customer = Analyzer::new(rate, config).expect("a supported rate");
     let mut agent =
-        Analyzer::for_party(RATE, config, Role::Agent, AngerModel::builtin()).expect("16 kHz");
-    let chunk = (CHUNK_S * f64::from(RATE)) as usize;
+        Analyzer::for_party(rate, config, Role::Agent, AngerModel::builtin()).expect("a rate");
+    let chunk = (CHUNK_S * f64::from(rate)) as usize;
     let total = call.len() * args.repeat;
     let mut latencies: Vec<f64> = Vec::new();
     let started = Instant::now();
@@ -177,10 +198,10 @@ fn main() -> ExitCode {
         let n = chunk.min(total - pos);
         for i in 0..n {
             buf[i] = call[(pos + i) % call.len()];
-            agent_buf[i] = call[(pos + i) % calm_len];
+            agent_buf[i] = agent_audio[(pos + i) % calm_len];
         }
         pos += n;
-        let audio_s = pos as f64 / f64::from(RATE);
+        let audio_s = pos as f64 / f64::from(rate);
         // The chunk "arrives" when its last sample would have been heard.
         let due = Duration::from_secs_f64(audio_s / args.speed);
         if let Some(wait) = due.checked_sub(started.elapsed()) {
@@ -236,7 +257,7 @@ fn main() -> ExitCode {
         }
     }
     out.publish(&events::end(
-        total as f64 / f64::from(RATE),
+        total as f64 / f64::from(rate),
         "end of replay",
     ));
     std::thread::sleep(Duration::from_secs_f64(args.linger_s));
@@ -252,4 +273,41 @@ fn main() -> ExitCode {
     );
     server.shutdown();
     ExitCode::SUCCESS
+}
+
+/// The first escalating corpus call on which the built-in model alerts after
+/// the anger begins: (samples, rate, source).
+fn corpus_call() -> Result<(Vec<f32>, u32, String), String> {
+    let data = tonewatch::eval::corpus::data_dir()
+        .ok_or("no corpora (set TONEWATCH_DATA to the shared data folder)")?;
+    let calls = tonewatch::eval::calls::build(&data)?;
+    for c in calls
+        .into_iter()
+        .filter(|c| c.kind == tonewatch::eval::calls::CallKind::Escalation)
+    {
+        let turn = c.turn_s().unwrap_or(0.0);
+        let mut a =
+            Analyzer::new(c.sample_rate, AnalyzerConfig::default()).map_err(|e| e.to_string())?;
+        let mut alerts: Vec<Alert> = Vec::new();
+        struct Alerts<'a>(&'a mut Vec<Alert>);
+        impl Sink for Alerts<'_> {
+            fn alert(&mut self, a: &Alert) {
+                self.0.push(a.clone());
+            }
+        }
+        a.process(&c.samples, &mut Alerts(&mut alerts));
+        if alerts
+            .iter()
+            .any(|al| al.kind.as_str() == "anger_rising" && al.time_s >= turn)
+        {
+            let _ = writeln!(
+                std::io::stdout(),
+                "call: {} ({:.1} s, anger from {turn:.1} s)",
+                c.name,
+                c.duration_s()
+            );
+            return Ok((c.samples, c.sample_rate, format!("replay:{}", c.name)));
+        }
+    }
+    Err("no escalating corpus call alerts with the built-in model".into())
 }

@@ -180,7 +180,46 @@ try {
   await again.exited;
   await page.close();
 
-  // ---- 3. one hour of events at 100× speed: the page's memory stays bounded ----
+  // ---- 3. an escalating call built from the shared corpora (when present) ----
+  const corpus = startFeed(['--corpus-call', '--speed', '4', '--wait-client', '--linger', '1']);
+  const corpusUrl = await corpus.url.catch(() => null);
+  if (!corpusUrl) {
+    console.log('skip corpus call: no corpora (set TONEWATCH_DATA)');
+  } else {
+    const m = /call: (\S+) \(([\d.]+) s, anger from ([\d.]+) s\)/.exec(corpus.lines.join('\n'));
+    const turn = m ? Number(m[3]) : NaN;
+    origin = new URL(corpusUrl).origin;
+    const p = await context.newPage();
+    watch(p);
+    await p.goto(corpusUrl);
+    await waitFor(p, () => window.tonewatchPanel && window.tonewatchPanel.stats.connected, null, 10000);
+    const seen = [];
+    let on = true;
+    const sampler2 = (async () => {
+      while (on) {
+        const g = await p.evaluate(() => ({ g: document.getElementById('gauge-num').textContent, t: (window.tonewatchPanel.state().points.customer || {}).time_s })).catch(() => null);
+        if (g && g.g !== '–' && g.t !== undefined) seen.push({ g: Number(g.g), t: g.t });
+        await sleep(100);
+      }
+    })();
+    await waitFor(p, () => window.tonewatchPanel.stats.alerts.some((a) => a.kind === 'anger_rising'), null, 60000);
+    await sleep(400);
+    on = false;
+    await sampler2;
+    await p.screenshot({ path: path.join(outDir, 'panel-corpus.png'), fullPage: true });
+    const a = await p.evaluate(() => window.tonewatchPanel.stats.alerts.find((x) => x.kind === 'anger_rising'));
+    const lat = await p.evaluate(() => window.tonewatchPanel.stats.latencies);
+    const calmMax = Math.max(...seen.filter((x) => x.t < turn).map((x) => x.g));
+    const lastG = seen.length ? seen[seen.length - 1].g : NaN;
+    Object.assign(figures, { corpus_call: m && m[1], corpus_alert_publish_to_shown_ms: +(a.shown_ms - a.sent_ms).toFixed(1), corpus_gauge_calm_max: calmMax, corpus_gauge_at_alert: lastG, corpus_latency_p95_ms: +percentile(lat, 0.95).toFixed(1) });
+    check(`corpus call ${m && m[1]}: anger alert shown within 1 s of publishing`, a.shown_ms - a.sent_ms <= 1000, `${(a.shown_ms - a.sent_ms).toFixed(1)} ms`);
+    check('corpus call: gauge rises after the anger begins', lastG >= 50 && lastG > calmMax, `before ${turn} s max ${calmMax}, at the alert ${lastG}`);
+    await p.close();
+    corpus.proc.kill();
+    await corpus.exited;
+  }
+
+  // ---- 4. one hour of events at 100× speed: the page's memory stays bounded ----
   if (!process.env.PANEL_SKIP_LONG) {
     const long = startFeed(['--speed', '100', '--repeat', '90', '--agent', '--wait-client', '--linger', '2']);
     const longUrl = await long.url;
