@@ -187,7 +187,10 @@ fn fan_out(shared: &Shared, events: &Receiver<Published>, stop: &Receiver<()>) {
             }
         };
         map.insert("sent_ms".into(), published.sent_ms.into());
-        let line: Arc<str> = Value::Object(map.clone()).to_string().into();
+        let line: Arc<str> = match serde_json::to_string(&map) {
+            Ok(l) => l.into(),
+            Err(_) => continue, // a parsed object always serialises
+        };
         let mut hub = shared.hub();
         hub.snapshot.apply(map);
         hub.clients.retain(|c| match c.tx.try_send(line.clone()) {

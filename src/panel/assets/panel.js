@@ -239,7 +239,7 @@
   }
 
   function agentPresent() {
-    if (S.points.agent) return true;
+    if (S.points.agent || S.cues.some((c) => (c.role || 'agent') === 'agent')) return true;
     const parties = (S.start && S.start.parties) || [];
     return parties.some((p) => p.role === 'agent');
   }
