@@ -156,7 +156,13 @@ fn serves_the_page_its_assets_and_health() {
     let (code, js) = get(addr, "/panel.js");
     assert_eq!(code, 200);
     assert!(js.contains("EventSource"));
-    assert_eq!(get(addr, "/panel.css").0, 200);
+    let (code, css) = get(addr, "/panel.css");
+    assert_eq!(code, 200);
+    for asset in [&js, &css] {
+        assert!(
+            !asset.contains("http://") && !asset.contains("https://") && !asset.contains("@import")
+        );
+    }
     let (code, health) = get(addr, "/health");
     assert_eq!(code, 200);
     let h: Value = serde_json::from_str(&health).unwrap();

@@ -74,11 +74,14 @@ const consoleErrors = [];
 const external = [];
 let origin = '';
 let expectRefused = false;
+let expectUnauthorized = false;
 function watch(page) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     // While the monitor is deliberately down, the browser logs its refused reconnects.
     if (expectRefused && /ERR_CONNECTION_REFUSED|events/.test(m.text() + (m.location().url || ''))) return;
+    // The deliberate request without the token (and the favicon the browser asks for then).
+    if (expectUnauthorized && /401/.test(m.text())) return;
     consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -179,6 +182,24 @@ try {
   expectRefused = false;
   await again.exited;
   await page.close();
+
+  // ---- 2b. with a token: the page and its stream carry it; without it, refused ----
+  const tokened = startFeed(['--token', 'panel-test-token-0123', '--speed', '20', '--wait-client', '--linger', '1']);
+  const tokenUrl = await tokened.url;
+  origin = new URL(tokenUrl).origin;
+  const tp = await context.newPage();
+  watch(tp);
+  expectUnauthorized = true;
+  const bare = await tp.goto(tokenUrl.split('?')[0]);
+  check('without the token the page is refused', bare.status() === 401, `HTTP ${bare.status()}`);
+  await sleep(300);
+  expectUnauthorized = false;
+  await tp.goto(tokenUrl);
+  await waitFor(tp, () => window.tonewatchPanel && window.tonewatchPanel.stats.connected && window.tonewatchPanel.stats.events > 0, null, 10000);
+  check('with the token the page streams events', true);
+  await tp.close();
+  tokened.proc.kill();
+  await tokened.exited;
 
   // ---- 3. an escalating call built from the shared corpora (when present) ----
   const corpus = startFeed(['--corpus-call', '--speed', '4', '--wait-client', '--linger', '1']);
