@@ -7,7 +7,7 @@
 //! `analyzer` (the one streaming core every mode feeds) →
 //! `offline` (recorded calls: decoder → one analyser per channel) and
 //! `live` (capture or replay → queue → analysis thread → outputs) →
-//! `report` (JSON, CSV, text).
+//! `report` (JSON, CSV, text, live events) → `panel` (the agent's live web page).
 //!
 //! The core ([`analyzer::Analyzer`]) does no I/O and is deterministic: the same
 //! samples give the same frames, points and alerts whatever the chunk sizes.
@@ -20,6 +20,7 @@ pub mod eval;
 pub mod live;
 pub mod measures;
 pub mod offline;
+pub mod panel;
 pub mod report;
 pub mod role;
 pub mod usage;
