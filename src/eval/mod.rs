@@ -6,6 +6,7 @@ pub mod calls;
 pub mod corpus;
 pub mod gates;
 pub mod modify;
+pub mod nuclei;
 pub mod pitch_real;
 pub mod pitch_synth;
 pub mod profiles;
