@@ -578,6 +578,36 @@ mod tests {
     }
 
     #[test]
+    fn nuclei_are_confirmed_after_the_lookahead_within_a_bounded_delay() {
+        use crate::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+        use crate::audio::synth::{UtteranceSpec, utterance};
+        struct Delays(Vec<f64>);
+        impl Sink for Delays {
+            fn frame(&mut self, f: &Frame) {
+                if let Some(t) = f.nucleus_s {
+                    self.0.push(f.time_s - t);
+                }
+            }
+        }
+        let spec = UtteranceSpec {
+            duration_s: 20.0,
+            ..UtteranceSpec::default()
+        };
+        let (signal, _) = utterance(8000, 31, &spec);
+        let mut a = Analyzer::new(8000, AnalyzerConfig::default()).unwrap();
+        let mut d = Delays(Vec::new());
+        a.process(&signal, &mut d);
+        let mut v = d.0;
+        v.sort_by(f64::total_cmp);
+        assert!(v.len() > 40, "{} nuclei", v.len());
+        let (min, med, max) = (v[0], v[v.len() / 2], v[v.len() - 1]);
+        eprintln!("confirmation delay: min {min:.2} s, median {med:.2} s, max {max:.2} s");
+        // Look-ahead plus the smoothing's two hops, at least.
+        assert!(min >= (LOOKAHEAD + DELAY) as f64 * HOP_S - 1e-9, "{min}");
+        assert!(max < 0.4, "{max}");
+    }
+
+    #[test]
     fn non_speech_is_never_a_nucleus() {
         let mut d = NucleusDetector::new(NucleiParams::default());
         let n = (0..300)
