@@ -78,10 +78,13 @@ fn record() -> Recorded {
         let f0 = tracker.push(&c, activity.speech, bands.level_db);
         let input = NucleusInput {
             time_s: (k + 1) as f64 * HOP_S,
-            envelope_db: bands.level_db,
+            level_db: bands.level_db,
             floor_db: activity.floor_db,
             speech: activity.speech,
             periodicity: c.best_strength(),
+            balance_db: bands.balance_db,
+            flux_db: bands.flux_db,
+            shape_db: bands.shape_db,
         };
         let nucleus = nuclei.push(input);
         r.records.push(HopRecord {

@@ -96,8 +96,26 @@ pub struct Frame {
     pub spectral_flux_db: f32,
     /// Level in the vowel band (300–2300 Hz), dBFS: the syllable envelope.
     pub vowel_band_db: f32,
+    /// Spectral shape (see [`BandMeasures`]).
+    pub shape_db: [f32; spectrum::SHAPE_BANDS],
     /// A syllable nucleus confirmed at this hop, at the given (earlier) time.
     pub nucleus_s: Option<f64>,
+}
+
+impl Frame {
+    /// What the syllable-nucleus detector was given for this hop.
+    pub fn nucleus_input(&self) -> NucleusInput {
+        NucleusInput {
+            time_s: self.time_s,
+            level_db: self.level_db,
+            floor_db: self.noise_floor_db,
+            speech: self.speech,
+            periodicity: self.periodicity,
+            balance_db: self.spectral_balance_db,
+            flux_db: self.spectral_flux_db,
+            shape_db: self.shape_db,
+        }
+    }
 }
 
 /// Window measures and the party's assessment at a moment of the timeline.
@@ -421,15 +439,7 @@ impl Analyzer {
             .tracker
             .push(&self.candidates, activity.speech, bands.level_db);
         let voiced = f0.is_some() && activity.speech;
-        let nucleus_s = self.nuclei.push(NucleusInput {
-            time_s,
-            envelope_db: bands.level_db,
-            floor_db: activity.floor_db,
-            speech: activity.speech,
-            periodicity: self.candidates.best_strength(),
-        });
-
-        let frame = Frame {
+        let mut frame = Frame {
             index,
             time_s,
             level_db: bands.level_db,
@@ -440,8 +450,11 @@ impl Analyzer {
             spectral_balance_db: bands.balance_db,
             spectral_flux_db: bands.flux_db,
             vowel_band_db: bands.vowel_band_db,
-            nucleus_s,
+            shape_db: bands.shape_db,
+            nucleus_s: None,
         };
+        let nucleus_s = self.nuclei.push(frame.nucleus_input());
+        frame.nucleus_s = nucleus_s;
         sink.frame(&frame);
 
         let record = HopRecord {

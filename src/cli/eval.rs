@@ -86,6 +86,18 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 "speech rate, EmoDB ({} files, syllables of the audible 2 s per second of speech): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
                 f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
             );
+            for (name, h) in [
+                (
+                    "tuning half (even speakers, the nucleus model's training speakers)",
+                    f.tuning,
+                ),
+                ("check half (odd speakers, never seen in training)", f.check),
+            ] {
+                println!(
+                    "  {name}, {} files: clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
+                    h.files, h.clean_r, h.clean_mae, h.tel_r, h.tel_mae
+                );
+            }
             Ok(print_checks(&[
                 (
                     "rate r clean (gate; target 0.85)",

@@ -13,6 +13,8 @@ use tonewatch::eval;
 pub enum Which {
     Anger,
     Profiles,
+    /// The syllable-nucleus model (train it first: the others measure speech rate with it).
+    Nuclei,
 }
 
 #[derive(Args)]
@@ -24,9 +26,9 @@ pub struct TrainArgs {
     /// Where to write the model (default: models/anger.json or models/profiles.json).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// L2 penalty of the logistic regression.
-    #[arg(long, default_value_t = eval::anger::DEFAULT_L2)]
-    l2: f64,
+    /// L2 penalty of the logistic regression (default: each model's own).
+    #[arg(long)]
+    l2: Option<f64>,
 }
 
 pub fn run(a: TrainArgs) -> Result<ExitCode> {
@@ -48,11 +50,23 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
             }
             println!("wrote {}", out.display());
         }
+        Which::Nuclei => {
+            let out = a.out.unwrap_or_else(|| PathBuf::from("models/nuclei.json"));
+            let model = eval::nuclei::train(
+                &data,
+                AnalyzerConfig::default(),
+                a.l2.unwrap_or(eval::nuclei::DEFAULT_L2),
+            )
+            .map_err(|e| anyhow!(e))?;
+            let json = serde_json::to_string_pretty(&model)?;
+            std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
+            println!("wrote {} ({})", out.display(), model.trained_on);
+        }
         Which::Anger => {
             let out = a.out.unwrap_or_else(|| PathBuf::from("models/anger.json"));
             let examples = eval::anger::build_dataset(&data, AnalyzerConfig::default())
                 .map_err(|e| anyhow!(e))?;
-            let model = eval::anger::train(&examples, a.l2);
+            let model = eval::anger::train(&examples, a.l2.unwrap_or(eval::anger::DEFAULT_L2));
             let json = serde_json::to_string_pretty(&model)?;
             std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
             println!(

@@ -53,6 +53,8 @@ pub struct Utterance {
     pub text_id: String,
     /// EmoDB syllable labels (`silb/`), when present.
     pub syllables: Option<PathBuf>,
+    /// EmoDB phone labels (`lablaut/`), when present.
+    pub phones: Option<PathBuf>,
 }
 
 impl Utterance {
@@ -106,6 +108,7 @@ pub fn load_manifest(data: &Path, corpus: Corpus) -> Result<Vec<Utterance>, Corp
     let c_emotion = col("emotion").ok_or_else(|| missing("emotion"))?;
     let c_text = col("text_id").ok_or_else(|| missing("text_id"))?;
     let c_silb = col("syllable_labels");
+    let c_phones = col("phone_labels");
     let mut out = Vec::new();
     for (i, line) in lines.enumerate() {
         if line.trim().is_empty() {
@@ -121,11 +124,14 @@ pub fn load_manifest(data: &Path, corpus: Corpus) -> Result<Vec<Utterance>, Corp
                     problem: format!("expected {} fields, found {}", header.len(), f.len()),
                 })
         };
-        let syllables = c_silb
-            .and_then(|c| f.get(c))
-            .filter(|s| !s.is_empty())
-            .map(|s| dir.join(s))
-            .filter(|p| p.is_file());
+        let labels = |c: Option<usize>| {
+            c.and_then(|c| f.get(c))
+                .filter(|s| !s.is_empty())
+                .map(|s| dir.join(s))
+                .filter(|p| p.is_file())
+        };
+        let syllables = labels(c_silb);
+        let phones = labels(c_phones);
         out.push(Utterance {
             corpus,
             path: dir.join(get(c_path)?),
@@ -134,6 +140,7 @@ pub fn load_manifest(data: &Path, corpus: Corpus) -> Result<Vec<Utterance>, Corp
             emotion: get(c_emotion)?,
             text_id: get(c_text)?,
             syllables,
+            phones,
         });
     }
     Ok(out)

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod gates;
 pub mod live_match;
 pub mod modify;
+pub mod nuclei;
 pub mod pitch_real;
 pub mod pitch_synth;
 pub mod profiles;

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::corpus::{self, Corpus, SyllableTruth};
+use super::nuclei::is_tuning_speaker;
 use super::stats::{mae, pearson};
 use crate::analyzer::{AnalyzerConfig, analyze_samples};
 use crate::audio::telephone::{RATE as TEL_RATE, telephone_channel};
@@ -24,6 +25,36 @@ pub struct RateRow {
     pub tel_rate: Option<f64>,
 }
 
+/// Agreement of one set of files with the truth.
+#[derive(Debug, Clone, Copy)]
+pub struct Agreement {
+    pub files: usize,
+    pub clean_r: f64,
+    pub clean_mae: f64,
+    pub tel_r: f64,
+    pub tel_mae: f64,
+}
+
+impl Agreement {
+    fn of<'a>(rows: impl Iterator<Item = &'a RateRow>) -> Self {
+        let rows: Vec<&RateRow> = rows.collect();
+        let pairs = |f: fn(&RateRow) -> Option<f64>| -> (Vec<f64>, Vec<f64>) {
+            rows.iter()
+                .map(|r| (r.truth_rate, f(r).unwrap_or(0.0)))
+                .unzip()
+        };
+        let (t, c) = pairs(|r| r.clean_rate);
+        let (t2, p) = pairs(|r| r.tel_rate);
+        Self {
+            files: rows.len(),
+            clean_r: pearson(&t, &c),
+            clean_mae: mae(&t, &c),
+            tel_r: pearson(&t2, &p),
+            tel_mae: mae(&t2, &p),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RateFigures {
     pub files: usize,
@@ -31,6 +62,10 @@ pub struct RateFigures {
     pub clean_mae: f64,
     pub tel_r: f64,
     pub tel_mae: f64,
+    /// The tuning half of the speakers (even-numbered; the nucleus model was
+    /// fitted on them) and the check half (odd-numbered, never seen).
+    pub tuning: Agreement,
+    pub check: Agreement,
 }
 
 pub fn evaluate(
@@ -64,19 +99,17 @@ pub fn evaluate(
             tel_rate: tel_m.speech_rate_syl_s,
         });
     }
-    let pairs = |f: fn(&RateRow) -> Option<f64>| -> (Vec<f64>, Vec<f64>) {
-        rows.iter()
-            .map(|r| (r.truth_rate, f(r).unwrap_or(0.0)))
-            .unzip()
-    };
-    let (t, c) = pairs(|r| r.clean_rate);
-    let (t2, p) = pairs(|r| r.tel_rate);
+    let all = Agreement::of(rows.iter());
+    let tuning = Agreement::of(rows.iter().filter(|r| is_tuning_speaker(&r.speaker)));
+    let check = Agreement::of(rows.iter().filter(|r| !is_tuning_speaker(&r.speaker)));
     let figures = RateFigures {
-        files: rows.len(),
-        clean_r: pearson(&t, &c),
-        clean_mae: mae(&t, &c),
-        tel_r: pearson(&t2, &p),
-        tel_mae: mae(&t2, &p),
+        files: all.files,
+        clean_r: all.clean_r,
+        clean_mae: all.clean_mae,
+        tel_r: all.tel_r,
+        tel_mae: all.tel_mae,
+        tuning,
+        check,
     };
     Ok((rows, figures))
 }
