@@ -17,6 +17,7 @@ use tonewatch::audio::synth;
 use tonewatch::live::session::SessionConfig;
 use tonewatch::live::view::ViewMode;
 use tonewatch::live::{self, LiveOptions, LiveReport, Source};
+use tonewatch::panel::{PanelConfig, PanelServer};
 
 use super::common::{ModelArgs, Roles};
 
@@ -47,6 +48,68 @@ pub struct OutputArgs {
     duration: Option<f64>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    panel: PanelArgs,
+}
+
+/// The agent panel: a live web page beside the CRM.
+#[derive(Args, Clone)]
+pub struct PanelArgs {
+    /// Serve the agent panel (a live web page; the URL is printed). Only measures and alerts
+    /// go to it, never audio.
+    #[arg(long)]
+    panel: bool,
+    /// Address of the panel (loopback unless --panel-remote).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8787",
+        requires = "panel"
+    )]
+    panel_addr: std::net::SocketAddr,
+    /// Allow a non-loopback --panel-addr; every request then needs the token in the URL.
+    #[arg(long, requires = "panel")]
+    panel_remote: bool,
+    /// The token (at least 16 letters, digits or -._~); random when --panel-remote without one.
+    #[arg(long, value_name = "TOKEN", requires = "panel")]
+    panel_token: Option<String>,
+    /// Wait until a browser has the panel open before starting (for demonstrations and tests).
+    #[arg(long, requires = "panel")]
+    panel_wait: bool,
+    /// Keep serving the panel this many seconds after the session ends.
+    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "panel")]
+    panel_linger: f64,
+}
+
+impl PanelArgs {
+    /// Starts the panel when asked; prints its URL (`panel: URL`) on stdout.
+    fn start(&self, stop: &AtomicBool) -> Result<Option<PanelServer>> {
+        if !self.panel {
+            return Ok(None);
+        }
+        let server = PanelServer::start(PanelConfig {
+            addr: self.panel_addr,
+            allow_remote: self.panel_remote,
+            token: self.panel_token.clone(),
+        })?;
+        println!("panel: {}", server.url());
+        if self.panel_wait {
+            eprintln!("tonewatch: waiting for a browser to open the panel…");
+            while server.stats().clients == 0 && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(Some(server))
+    }
+
+    fn finish(&self, server: Option<PanelServer>, stop: &AtomicBool) {
+        let Some(server) = server else { return };
+        let until = std::time::Instant::now() + Duration::from_secs_f64(self.panel_linger.max(0.0));
+        while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.shutdown();
+    }
 }
 
 #[derive(Args)]
@@ -133,8 +196,7 @@ pub fn run_live(a: LiveArgs) -> Result<ExitCode> {
         }
         (Source::Devices(specs), party_roles)
     };
-    let options = live_options(source, party_roles, &a.output, a.exit_on_device_loss)?;
-    finish(live::run(options, ctrl_c()?), &a.output)
+    run(source, party_roles, &a.output, a.exit_on_device_loss)
 }
 
 pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
@@ -145,8 +207,27 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
         channels: vec![synth::demo_call(DEMO_RATE)],
         speed: a.speed,
     };
-    let options = live_options(source, vec![Role::Customer], &a.output, true)?;
-    finish(live::run(options, ctrl_c()?), &a.output)
+    run(source, vec![Role::Customer], &a.output, true)
+}
+
+fn run(
+    source: Source,
+    roles: Vec<Role>,
+    o: &OutputArgs,
+    exit_on_device_loss: bool,
+) -> Result<ExitCode> {
+    let stop = ctrl_c()?;
+    let mut options = live_options(source, roles, o, exit_on_device_loss)?;
+    let panel = o.panel.start(&stop)?;
+    if let Some(p) = &panel {
+        let publisher = p.publisher();
+        options
+            .subscribers
+            .push(Box::new(move |line: &str| publisher.publish(line)));
+    }
+    let result = live::run(options, stop.clone());
+    o.panel.finish(panel, &stop);
+    finish(result, o)
 }
 
 fn check_speed(speed: f64) -> Result<()> {
