@@ -205,7 +205,12 @@ impl Run {
             chunk_frames: options.chunk_frames.map(NonZeroUsize::get),
             pending: vec![Vec::new(); channels],
             frames: 0,
-            cues: (channels == 2).then(|| CueTracker::new(options.cues)),
+            cues: (channels == 2).then(|| {
+                CueTracker::new(CueParams {
+                    vad_hangover_s: options.config.vad.hangover_s,
+                    ..options.cues
+                })
+            }),
             cue_params: options.cues,
         })
     }

@@ -43,6 +43,8 @@ pub struct CueParams {
     pub bridge_s: f64,
     /// Shorter bursts of voice activity are not talk, s.
     pub min_spurt_s: f64,
+    /// The core's voice-activity hangover, s (taken off the end of spurts).
+    pub vad_hangover_s: f64,
     /// Shorter overlaps are not counted, s (a word of acknowledgement while
     /// the other talks is not talking over them).
     pub min_overlap_s: f64,
@@ -68,6 +70,7 @@ impl Default for CueParams {
         Self {
             bridge_s: 0.3,
             min_spurt_s: 0.15,
+            vad_hangover_s: crate::dsp::vad::VadParams::default().hangover_s,
             min_overlap_s: 0.3,
             dead_air_s: 5.0,
             monologue_gap_s: 2.0,
@@ -153,7 +156,11 @@ impl TurnCues {
             .iter()
             .filter(|o| o.started_by == who)
             .collect();
-        (of.len(), of.iter().map(|o| o.end_s - o.start_s).sum())
+        // `+ 0.0` keeps an empty sum (−0.0) out of reports.
+        (
+            of.len(),
+            of.iter().map(|o| o.end_s - o.start_s).sum::<f64>() + 0.0,
+        )
     }
 }
 
@@ -190,7 +197,11 @@ const AGENT: usize = 1;
 
 impl CueTracker {
     pub fn new(params: CueParams) -> Self {
-        let s = TalkSmoother::new(hops(params.bridge_s), hops(params.min_spurt_s));
+        let s = TalkSmoother::new(
+            hops(params.bridge_s),
+            hops(params.min_spurt_s),
+            hops(params.vad_hangover_s),
+        );
         Self {
             params,
             smoothers: [s.clone(), s],
@@ -533,7 +544,10 @@ mod tests {
 
     /// Feeds per-hop patterns ('#' = speech) of both parties.
     fn run(customer: &str, agent: &str, params: CueParams) -> TurnCues {
-        let mut t = CueTracker::new(params);
+        let mut t = CueTracker::new(CueParams {
+            vad_hangover_s: 0.0,
+            ..params
+        });
         for (c, a) in customer.chars().zip(agent.chars()) {
             t.push(Role::Customer, c == '#');
             t.push(Role::Agent, a == '#');

@@ -7,7 +7,9 @@
 //!   (a pause inside a phrase is not a turn end);
 //! - a spurt shorter than `min_spurt_s` after bridging is not talk (clicks,
 //!   coughs, line noise);
-//! - a spurt ends at the end of its last speech hop.
+//! - a spurt ends at the end of its last speech hop, less the voice-activity
+//!   detector's own hangover (it holds speech a little after the level drops,
+//!   which would make every spurt end late and every gap look shorter).
 //!
 //! Both rules need a little of the future, so the smoother answers with a
 //! fixed delay of `bridge + min_spurt` hops: after hop `n` it says whether hop
@@ -27,6 +29,8 @@ pub struct Spurt {
 #[derive(Debug, Clone)]
 pub struct TalkSmoother {
     bridge: u64,
+    /// Hops the detector holds speech after it ends.
+    hangover: u64,
     min_spurt: u64,
     /// The spurt being gathered: start and last speech hop.
     open: Option<(u64, u64)>,
@@ -36,9 +40,12 @@ pub struct TalkSmoother {
 }
 
 impl TalkSmoother {
-    pub fn new(bridge_hops: u64, min_spurt_hops: u64) -> Self {
+    /// `hangover_hops` is the voice-activity detector's hangover; gaps are
+    /// bridged and spurts end as if it were not there.
+    pub fn new(bridge_hops: u64, min_spurt_hops: u64, hangover_hops: u64) -> Self {
         Self {
-            bridge: bridge_hops,
+            bridge: bridge_hops.max(hangover_hops),
+            hangover: hangover_hops,
             min_spurt: min_spurt_hops.max(1),
             open: None,
             closed: VecDeque::new(),
@@ -58,7 +65,9 @@ impl TalkSmoother {
         self.next += 1;
         if speech {
             match self.open {
-                Some((start, last)) if n - last <= self.bridge + 1 => self.open = Some((start, n)),
+                Some((start, last)) if n - last <= self.raw_bridge() + 1 => {
+                    self.open = Some((start, n))
+                }
                 Some((start, last)) => {
                     self.close(start, last);
                     self.open = Some((n, n));
@@ -66,7 +75,7 @@ impl TalkSmoother {
                 None => self.open = Some((n, n)),
             }
         } else if let Some((start, last)) = self.open
-            && n - last > self.bridge
+            && n - last > self.raw_bridge()
         {
             self.close(start, last);
             self.open = None;
@@ -77,7 +86,8 @@ impl TalkSmoother {
         }
         let in_closed = self.closed.front().is_some_and(|s| s.start <= m);
         // An open spurt reaching back to `m` has speech at least `min_spurt`
-        // hops after `m` (see the delay), so it is long enough to count.
+        // hops after `m` even without the hangover (see the delay), so it is
+        // long enough to count and `m` is inside it.
         let in_open = self.open.is_some_and(|(start, _)| start <= m);
         Some(in_closed || in_open)
     }
@@ -99,10 +109,16 @@ impl TalkSmoother {
         out
     }
 
+    /// The longest gap bridged in the detector's output, where every gap is
+    /// shorter by the hangover.
+    fn raw_bridge(&self) -> u64 {
+        self.bridge - self.hangover
+    }
+
     fn close(&mut self, start: u64, last: u64) {
         let s = Spurt {
             start,
-            end: last + 1,
+            end: (last + 1).saturating_sub(self.hangover).max(start + 1),
         };
         if s.end - s.start >= self.min_spurt {
             self.closed.push_back(s);
@@ -115,7 +131,7 @@ mod tests {
     use super::*;
 
     fn smooth(raw: &[bool], bridge: u64, min: u64) -> Vec<bool> {
-        let mut s = TalkSmoother::new(bridge, min);
+        let mut s = TalkSmoother::new(bridge, min, 0);
         let mut out: Vec<bool> = raw.iter().filter_map(|&x| s.push(x)).collect();
         out.extend(s.drain());
         out
@@ -140,10 +156,24 @@ mod tests {
     }
 
     #[test]
+    fn the_detectors_hangover_is_taken_off() {
+        let mut s = TalkSmoother::new(3, 2, 1);
+        let raw = pattern("..#####...####......###.");
+        // Ends one hop earlier; the raw 3-hop gap is a 4-hop gap, over the bridge.
+        let want = pattern("..####....###.......##..");
+        let mut out: Vec<bool> = raw.iter().filter_map(|&x| s.push(x)).collect();
+        out.extend(s.drain());
+        assert_eq!(out, want);
+    }
+
+    #[test]
     fn output_has_one_decision_per_input_hop() {
         for len in 0..12 {
             let raw: Vec<bool> = (0..len).map(|i| i % 3 != 0).collect();
             assert_eq!(smooth(&raw, 3, 2).len(), len);
+            let mut s = TalkSmoother::new(3, 2, 2);
+            let n = raw.iter().filter_map(|&x| s.push(x)).count() + s.drain().len();
+            assert_eq!(n, len);
         }
     }
 }

@@ -440,9 +440,12 @@ pub fn analyze(call: &TwoPartyCall, options: &Options) -> Result<FileReport, Str
     .map_err(|e| e.to_string())
 }
 
+/// Each speaker's corpus, sample rate and utterances.
+pub type Speakers = BTreeMap<String, (Corpus, u32, Vec<Piece>)>;
+
 /// Loads the utterances of every speaker of the corpora, by speaker, with
 /// their truth extents (EmoDB's zero padding trimmed first).
-pub fn corpus_pieces(data: &Path) -> Result<BTreeMap<String, (Corpus, u32, Vec<Piece>)>, String> {
+pub fn corpus_pieces(data: &Path) -> Result<Speakers, String> {
     let utts = corpus::load_all(data).map_err(|e| e.to_string())?;
     let mut out: BTreeMap<String, (Corpus, u32, Vec<Piece>)> = BTreeMap::new();
     for u in &utts {
@@ -473,12 +476,8 @@ pub fn corpus_pieces(data: &Path) -> Result<BTreeMap<String, (Corpus, u32, Vec<P
 /// (the customer of call k is speaker k of the list, the agent another
 /// speaker of the same corpus), cycling through the pairs, each with its own
 /// seed. The utterances are the speakers' own, all emotions.
-pub fn corpus_calls(
-    pieces: &BTreeMap<String, (Corpus, u32, Vec<Piece>)>,
-    count: usize,
-    min_seconds: f64,
-) -> Vec<TwoPartyCall> {
-    let speakers: Vec<(&String, &(Corpus, u32, Vec<Piece>))> = pieces.iter().collect();
+pub fn corpus_calls(pieces: &Speakers, count: usize, min_seconds: f64) -> Vec<TwoPartyCall> {
+    let speakers: Vec<_> = pieces.iter().collect();
     let mut calls = Vec::with_capacity(count);
     for k in 0..count {
         let i = k % speakers.len();

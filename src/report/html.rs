@@ -376,7 +376,7 @@ pub fn call_page(r: &FileReport, name: &str) -> String {
             format!("{cn} times, {csec:.1} s"),
             false,
         );
-        let dead: f64 = t.dead_air.iter().map(|d| d.end_s - d.start_s).sum();
+        let dead: f64 = t.dead_air.iter().map(|d| d.end_s - d.start_s).sum::<f64>() + 0.0;
         row(
             &mut s,
             &format!("Dead air (over {:.0} s)", t.dead_air_threshold_s),
