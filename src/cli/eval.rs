@@ -1,5 +1,6 @@
 //! `tonewatch eval`: accuracy figures.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -388,60 +389,78 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
 /// Prints one line per gated figure; failure if any fails.
 fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode> {
     use tonewatch::eval::cues;
-    let calls = if a.synthetic {
-        let rate = 8000;
-        let n = a.calls.unwrap_or(16);
-        (0..n)
-            .map(|k| {
-                let seed = k as u64;
-                let customer = cues::synthetic_pieces(
-                    rate,
-                    180.0 + 8.0 * (k % 6) as f64,
-                    4.5,
-                    12,
-                    2 * seed + 1,
-                );
-                let agent = cues::synthetic_pieces(
-                    rate,
-                    110.0 + 6.0 * (k % 5) as f64,
-                    4.0,
-                    12,
-                    2 * seed + 2,
-                );
+    // Calls are built one at a time (a thousand minute-long calls do not fit
+    // in memory at once). Synthetic calls draw on 8 voice pairs, so building
+    // many costs placement, not synthesis.
+    let rate = 8000;
+    let mut voices: BTreeMap<usize, (Vec<cues::Piece>, Vec<cues::Piece>)> = BTreeMap::new();
+    let pieces = if a.synthetic {
+        None
+    } else {
+        Some(cues::corpus_pieces(&data()?).map_err(|e| anyhow!(e))?)
+    };
+    let count = a
+        .calls
+        .unwrap_or_else(|| pieces.as_ref().map_or(16, |p| p.len()));
+    let mut build = |k: usize| -> cues::TwoPartyCall {
+        match &pieces {
+            Some(p) => cues::corpus_call(p, k, a.seconds),
+            None => {
+                let v = k % 8;
+                let (customer, agent) = voices.entry(v).or_insert_with(|| {
+                    let seed = v as u64;
+                    (
+                        cues::synthetic_pieces(
+                            rate,
+                            180.0 + 8.0 * (v % 6) as f64,
+                            4.5,
+                            12,
+                            2 * seed + 1,
+                        ),
+                        cues::synthetic_pieces(
+                            rate,
+                            110.0 + 6.0 * (v % 5) as f64,
+                            4.0,
+                            12,
+                            2 * seed + 2,
+                        ),
+                    )
+                });
                 cues::build_call(
                     format!("synth-{k:04}"),
                     rate,
-                    &customer,
-                    &agent,
+                    customer,
+                    agent,
                     a.seconds,
-                    seed,
+                    k as u64,
                 )
-            })
-            .collect::<Vec<_>>()
-    } else {
-        let pieces = cues::corpus_pieces(&data()?).map_err(|e| anyhow!(e))?;
-        cues::corpus_calls(&pieces, a.calls.unwrap_or(pieces.len()), a.seconds)
+            }
+        }
     };
     if let Some(dir) = &a.write_calls {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
-        for c in &calls {
+    }
+    let options = tonewatch::offline::Options::default();
+    let mut score = cues::CueScore::default();
+    for k in 0..count {
+        let c = build(k);
+        if let Some(dir) = &a.write_calls {
             c.write_wav(&dir.join(format!("{}.wav", c.name)))
                 .map_err(|e| anyhow!(e))?;
         }
+        if !a.no_score {
+            let report = cues::analyze(&c, &options).map_err(|e| anyhow!(e))?;
+            score.add(&c.truth, &report, c.duration_s());
+        }
+    }
+    if let Some(dir) = &a.write_calls {
         println!(
-            "wrote {} stereo calls (customer left, agent right) to {}",
-            calls.len(),
+            "wrote {count} stereo calls (customer left, agent right) to {}",
             dir.display()
         );
     }
     if a.no_score {
         return Ok(ExitCode::SUCCESS);
-    }
-    let options = tonewatch::offline::Options::default();
-    let mut score = cues::CueScore::default();
-    for c in &calls {
-        let report = cues::analyze(c, &options).map_err(|e| anyhow!(e))?;
-        score.add(&c.truth, &report, c.duration_s());
     }
     println!(
         "{} two-party calls ({:.1} min; {}), events within ±{} s of the truth at both ends; truth speech extent: 10 ms RMS within {} dB of the utterance's peak",

@@ -472,37 +472,33 @@ pub fn corpus_pieces(data: &Path) -> Result<Speakers, String> {
     Ok(out)
 }
 
-/// Builds `count` calls from the corpora: speakers paired within a corpus
+/// Call `k` of a set built from the corpora: speakers paired within a corpus
 /// (the customer of call k is speaker k of the list, the agent another
-/// speaker of the same corpus), cycling through the pairs, each with its own
+/// speaker of the same corpus, the pairs cycling), each call with its own
 /// seed. The utterances are the speakers' own, all emotions.
-pub fn corpus_calls(pieces: &Speakers, count: usize, min_seconds: f64) -> Vec<TwoPartyCall> {
+pub fn corpus_call(pieces: &Speakers, k: usize, min_seconds: f64) -> TwoPartyCall {
     let speakers: Vec<_> = pieces.iter().collect();
-    let mut calls = Vec::with_capacity(count);
-    for k in 0..count {
-        let i = k % speakers.len();
-        let round = k / speakers.len();
-        let (name, (corpus, rate, customer)) = speakers[i];
-        let same: Vec<usize> = (0..speakers.len())
-            .filter(|&j| j != i && speakers[j].1.0 == *corpus)
-            .collect();
-        let j = same[(i + round) % same.len()];
-        let (agent_name, (_, _, agent)) = speakers[j];
-        calls.push(build_call(
-            format!(
-                "{:04}-{}-{}",
-                k,
-                name.replace(':', "-"),
-                agent_name.replace(':', "-")
-            ),
-            *rate,
-            customer,
-            agent,
-            min_seconds,
-            7919 * k as u64 + 1,
-        ));
-    }
-    calls
+    let i = k % speakers.len();
+    let round = k / speakers.len();
+    let (name, (corpus, rate, customer)) = speakers[i];
+    let same: Vec<usize> = (0..speakers.len())
+        .filter(|&j| j != i && speakers[j].1.0 == *corpus)
+        .collect();
+    let j = same[(i + round) % same.len()];
+    let (agent_name, (_, _, agent)) = speakers[j];
+    build_call(
+        format!(
+            "{:04}-{}-{}",
+            k,
+            name.replace(':', "-"),
+            agent_name.replace(':', "-")
+        ),
+        *rate,
+        customer,
+        agent,
+        min_seconds,
+        7919 * k as u64 + 1,
+    )
 }
 
 /// Utterances of a synthetic voice (no corpus needed): `n` utterances of
