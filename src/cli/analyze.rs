@@ -438,9 +438,14 @@ fn write_call(dir: &Path, name: &str, report: &FileReport) -> Result<String> {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let mut text = serde_json::to_vec(report)?;
-    text.push(b'\n');
-    fs::write(&json, text).with_context(|| format!("cannot write {}", json.display()))?;
+    // Streamed to the file: a long call's JSON is tens of MB.
+    let write = || -> io::Result<()> {
+        let mut w = BufWriter::new(fs::File::create(&json)?);
+        serde_json::to_writer(&mut w, report)?;
+        writeln!(w)?;
+        w.flush()
+    };
+    write().with_context(|| format!("cannot write {}", json.display()))?;
     let rel = format!("{name}.html");
     let page = dir.join(&rel);
     fs::write(&page, html::call_page(report, name))

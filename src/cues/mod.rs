@@ -657,6 +657,41 @@ mod tests {
     }
 
     #[test]
+    fn agent_pace_against_the_customer_profile() {
+        use crate::classify::profile::ProfileNorms;
+        use crate::classify::profile::classify;
+        let norms = ProfileNorms::builtin();
+        let lang = norms.language("generic").unwrap();
+        let verdict = |kind, customer_rate: f64, agent_rate: f64| {
+            let mut profile = classify(&Measures::default(), lang, &norms);
+            profile.kind = kind;
+            let c = Measures {
+                speech_rate_syl_s: Some(customer_rate),
+                ..Measures::default()
+            };
+            let a = Measures {
+                speech_rate_syl_s: Some(agent_rate),
+                ..Measures::default()
+            };
+            let view = |m| PartyView {
+                summary: m,
+                profile: &profile,
+                timeline: &[],
+                alerts: &[],
+            };
+            pace(&view(&c), &view(&a), &CueParams::default()).verdict
+        };
+        assert_eq!(verdict(ProfileType::Eagle, 5.5, 4.0), PaceVerdict::TooSlow);
+        assert_eq!(verdict(ProfileType::Eagle, 5.5, 5.2), PaceVerdict::Ok);
+        assert_eq!(verdict(ProfileType::Dove, 3.0, 4.0), PaceVerdict::TooFast);
+        assert_eq!(verdict(ProfileType::Owl, 3.0, 3.2), PaceVerdict::Ok);
+        assert_eq!(
+            verdict(ProfileType::Undetermined, 3.0, 6.0),
+            PaceVerdict::NotApplicable
+        );
+    }
+
+    #[test]
     fn recovery_after_the_peak() {
         let tl: Vec<TimelinePoint> = [0.2, 0.3, 0.6, 0.9, 0.7, 0.5, 0.35, 0.2]
             .iter()
