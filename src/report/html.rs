@@ -149,9 +149,15 @@ impl Plot<'_> {
         let step = nice_step(dur / 8.0);
         let mut t = 0.0;
         while t <= dur + 1e-9 {
+            // The last label ends at the axis end instead of running off it.
+            let anchor = if t + step > dur + 1e-9 && x(t) > W - RIGHT - 30.0 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
                 x(t),
                 h - 5.0,
                 clock(t)
