@@ -15,6 +15,7 @@
 pub mod analyzer;
 pub mod audio;
 pub mod classify;
+pub mod cues;
 pub mod dsp;
 pub mod eval;
 pub mod live;

@@ -9,9 +9,11 @@
 use std::num::NonZeroUsize;
 use std::path::Path;
 
+use crate::analyzer::Frame;
 use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, Sink, TimelinePoint};
 use crate::audio::decode::{DecodeError, Decoder};
 use crate::classify::{Alert, Models};
+use crate::cues::{self, CueParams, CueTracker, PartyView};
 use crate::report::{ChannelReport, FileReport, Role, Warning};
 
 /// A DC offset above this (−40 dB re full scale) is worth telling: it is
@@ -43,6 +45,8 @@ pub struct Options {
     pub chunk_frames: Option<NonZeroUsize>,
     /// The anger model and profile norms (default: the ones compiled in).
     pub models: Models,
+    /// Settings of the agent cues of two-party (stereo) recordings.
+    pub cues: CueParams,
 }
 
 impl Default for Options {
@@ -52,6 +56,7 @@ impl Default for Options {
             stereo_roles: [Role::Customer, Role::Agent],
             chunk_frames: None,
             models: Models::builtin(),
+            cues: CueParams::default(),
         }
     }
 }
@@ -61,9 +66,19 @@ impl Default for Options {
 struct Collected {
     timeline: Vec<TimelinePoint>,
     alerts: Vec<Alert>,
+    /// Voice activity of hops not yet handed to the cue tracker.
+    speech: Vec<bool>,
+    /// Whether to keep `speech` (two-party recordings only).
+    cues: bool,
 }
 
 impl Sink for Collected {
+    fn frame(&mut self, frame: &Frame) {
+        if self.cues {
+            self.speech.push(frame.speech);
+        }
+    }
+
     fn point(&mut self, point: &TimelinePoint) {
         self.timeline.push(point.clone());
     }
@@ -145,6 +160,8 @@ struct Run {
     /// Frames not yet fed when re-chunking, per channel.
     pending: Vec<Vec<f32>>,
     frames: u64,
+    cues: Option<CueTracker>,
+    cue_params: CueParams,
 }
 
 impl Run {
@@ -178,11 +195,36 @@ impl Run {
             sample_rate,
             roles,
             analyzers,
-            timelines: vec![Collected::default(); channels],
+            timelines: vec![
+                Collected {
+                    cues: channels == 2,
+                    ..Collected::default()
+                };
+                channels
+            ],
             chunk_frames: options.chunk_frames.map(NonZeroUsize::get),
             pending: vec![Vec::new(); channels],
             frames: 0,
+            cues: (channels == 2).then(|| {
+                CueTracker::new(CueParams {
+                    vad_hangover_s: options.config.vad.hangover_s,
+                    ..options.cues
+                })
+            }),
+            cue_params: options.cues,
         })
+    }
+
+    /// Hands the hops both channels have analysed to the cue tracker.
+    fn hand_over_speech(&mut self) {
+        if let Some(tracker) = &mut self.cues {
+            for (t, &role) in self.timelines.iter_mut().zip(&self.roles) {
+                for &s in &t.speech {
+                    tracker.push(role, s);
+                }
+                t.speech.clear();
+            }
+        }
     }
 
     /// Feeds one block: a slice per channel, all the same length.
@@ -197,6 +239,7 @@ impl Run {
             {
                 a.process(c.as_ref(), t);
             }
+            self.hand_over_speech();
             return;
         };
         for ((a, t), (p, c)) in self
@@ -212,6 +255,7 @@ impl Run {
             }
             p.drain(..whole);
         }
+        self.hand_over_speech();
     }
 
     fn finish(mut self, file: String, codec: String) -> FileReport {
@@ -226,6 +270,11 @@ impl Run {
         {
             a.process(rest, &mut collected);
             a.finish(&mut collected);
+            if let Some(tracker) = &mut self.cues {
+                for &s in &collected.speech {
+                    tracker.push(role, s);
+                }
+            }
             let health = a.health();
             let offset = health.dc_offset();
             if offset.abs() >= DC_WARNING {
@@ -243,12 +292,30 @@ impl Run {
                 alerts: collected.alerts,
             });
         }
+        let cues = self.cues.map(|tracker| {
+            let turns = tracker.finish();
+            let view = |role| {
+                let c = channels.iter().find(|c: &&ChannelReport| c.role == role)?;
+                Some(PartyView {
+                    summary: &c.summary,
+                    profile: &c.profile,
+                    timeline: &c.timeline,
+                    alerts: &c.alerts,
+                })
+            };
+            // Stereo roles are always one customer and one agent.
+            let (customer, agent) = (view(Role::Customer), view(Role::Agent));
+            customer
+                .zip(agent)
+                .map(|(c, a)| cues::whole_call(turns, &c, &a, &self.cue_params))
+        });
         FileReport {
             file,
             duration_s: self.frames as f64 / f64::from(self.sample_rate),
             sample_rate: self.sample_rate,
             codec,
             channels,
+            cues: cues.flatten(),
             warnings,
         }
     }

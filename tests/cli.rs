@@ -155,12 +155,14 @@ fn json_has_the_contract_keys_and_types() {
         [
             "channels",
             "codec",
+            "cues",
             "duration_s",
             "file",
             "sample_rate",
             "warnings"
         ]
     );
+    assert_eq!(r["cues"], Value::Null, "cues need two parties");
     assert_eq!(r["file"], wav.display().to_string());
     assert_eq!(number(r, "duration_s"), 4.0);
     assert_eq!(r["sample_rate"], 8000);
@@ -469,7 +471,7 @@ fn bad_inputs_fail_with_one_line_each() {
 
     for (name, problem) in [
         ("missing.wav", "no such file"),
-        ("calls", "is a directory"),
+        ("calls", "a folder with no WAV, MP3 or FLAC files"),
         ("empty.wav", "empty file"),
         ("notes.wav", "not an audio file"),
         ("gsm.wav", "unsupported codec GSM"),

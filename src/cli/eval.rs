@@ -1,5 +1,6 @@
 //! `tonewatch eval`: accuracy figures.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Which {
     Calls,
     /// Caller profiles on speech modified towards each style.
     Profiles,
+    /// Agent cues (overlaps, dead air, talk share) on two-party calls built from the corpora.
+    Cues,
 }
 
 #[derive(Args)]
@@ -40,9 +43,21 @@ pub struct EvalArgs {
     /// Write per-file rows as CSV here.
     #[arg(long)]
     rows: Option<PathBuf>,
-    /// calls: also write the built calls as WAV files into this folder.
-    #[arg(long, value_name = "DIR")]
+    /// calls, cues: also write the built calls as WAV files into this folder.
+    #[arg(long, value_name = "DIR", alias = "write")]
     write_calls: Option<PathBuf>,
+    /// cues: number of calls to build (default: one per speaker).
+    #[arg(long, value_name = "N")]
+    calls: Option<usize>,
+    /// cues: minimum length of each call, s.
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    seconds: f64,
+    /// cues: build the calls from synthetic voices instead of the corpora (8 kHz).
+    #[arg(long)]
+    synthetic: bool,
+    /// cues: only build (and write) the calls, do not score them.
+    #[arg(long)]
+    no_score: bool,
 }
 
 /// The corpus folder: given, or found at the default places.
@@ -240,6 +255,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 ),
             ]))
         }
+        Which::Cues => run_cues(&a, data),
         Which::Calls => {
             let data = data()?;
             if let Some(dir) = &a.write_calls {
@@ -393,6 +409,154 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
 }
 
 /// Prints one line per gated figure; failure if any fails.
+fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode> {
+    use tonewatch::eval::cues;
+    // Calls are built one at a time (a thousand minute-long calls do not fit
+    // in memory at once). Synthetic calls draw on 8 voice pairs, so building
+    // many costs placement, not synthesis.
+    let rate = 8000;
+    let mut voices: BTreeMap<usize, (Vec<cues::Piece>, Vec<cues::Piece>)> = BTreeMap::new();
+    let pieces = if a.synthetic {
+        None
+    } else {
+        Some(cues::corpus_pieces(&data()?).map_err(|e| anyhow!(e))?)
+    };
+    let count = a
+        .calls
+        .unwrap_or_else(|| pieces.as_ref().map_or(16, |p| p.len()));
+    let mut build = |k: usize| -> cues::TwoPartyCall {
+        match &pieces {
+            Some(p) => cues::corpus_call(p, k, a.seconds),
+            None => {
+                let v = k % 8;
+                let (customer, agent) = voices.entry(v).or_insert_with(|| {
+                    let seed = v as u64;
+                    (
+                        cues::synthetic_pieces(
+                            rate,
+                            180.0 + 8.0 * (v % 6) as f64,
+                            4.5,
+                            12,
+                            2 * seed + 1,
+                        ),
+                        cues::synthetic_pieces(
+                            rate,
+                            110.0 + 6.0 * (v % 5) as f64,
+                            4.0,
+                            12,
+                            2 * seed + 2,
+                        ),
+                    )
+                });
+                cues::build_call(
+                    format!("synth-{k:04}"),
+                    rate,
+                    customer,
+                    agent,
+                    a.seconds,
+                    k as u64,
+                )
+            }
+        }
+    };
+    if let Some(dir) = &a.write_calls {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    }
+    let options = tonewatch::offline::Options::default();
+    let mut score = cues::CueScore::default();
+    for k in 0..count {
+        let c = build(k);
+        if let Some(dir) = &a.write_calls {
+            c.write_wav(&dir.join(format!("{}.wav", c.name)))
+                .map_err(|e| anyhow!(e))?;
+        }
+        if !a.no_score {
+            let report = cues::analyze(&c, &options).map_err(|e| anyhow!(e))?;
+            score.add(&c.truth, &report, c.duration_s());
+        }
+    }
+    if let Some(dir) = &a.write_calls {
+        println!(
+            "wrote {count} stereo calls (customer left, agent right) to {}",
+            dir.display()
+        );
+    }
+    if a.no_score {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} two-party calls ({:.1} min; {}), events within ±{} s of the truth at both ends; truth speech extent: 10 ms RMS within {} dB of the utterance's peak",
+        score.calls,
+        score.audio_s / 60.0,
+        if a.synthetic {
+            "synthetic voices"
+        } else {
+            "EmoDB and EMOVO speakers, customer and agent from the same corpus"
+        },
+        cues::TOLERANCE_S,
+        cues::EXTENT_DB
+    );
+    println!(
+        "overlaps: {} of {} found ({:.1} %), {} detected in all ({:.1} % of them true), who started it right in {} of {} found",
+        score.overlaps_found,
+        score.overlaps,
+        100.0 * score.overlap_recall(),
+        score.overlaps_detected,
+        100.0 * score.overlap_precision(),
+        score.starters_right,
+        score.overlaps_found
+    );
+    println!(
+        "dead air (> 5 s): {} of {} found ({:.1} %), {} detected in all ({:.1} % of them true)",
+        score.dead_air_found,
+        score.dead_air,
+        100.0 * score.dead_air_recall(),
+        score.dead_air_detected,
+        100.0 * score.dead_air_precision()
+    );
+    for m in &score.misses {
+        println!("  {m}");
+    }
+    let mut errs = score.share_errors_pp.clone();
+    errs.sort_by(f64::total_cmp);
+    println!(
+        "customer talk share: {:.1} % of calls within 2 points, median error {:.2}, max {:.2} points",
+        100.0 * score.share_within(2.0),
+        errs.get(errs.len() / 2).copied().unwrap_or(f64::NAN),
+        score.max_share_error_pp()
+    );
+    if a.synthetic {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let starter = score.starters_right as f64 / score.overlaps_found.max(1) as f64;
+    Ok(print_checks(&[
+        (
+            "overlaps found (gate; target 95 %)",
+            format!("{:.1} %", 100.0 * score.overlap_recall()),
+            format!("≥ {:.1} %", 100.0 * gates::CUES_OVERLAPS_FOUND),
+            score.overlap_recall() >= gates::CUES_OVERLAPS_FOUND,
+        ),
+        (
+            "overlap starter right (gate)",
+            format!("{:.1} %", 100.0 * starter),
+            format!("≥ {:.1} %", 100.0 * gates::CUES_STARTER_RIGHT),
+            starter >= gates::CUES_STARTER_RIGHT,
+        ),
+        (
+            "dead air found (gate; target 95 %)",
+            format!("{:.1} %", 100.0 * score.dead_air_recall()),
+            format!("≥ {:.1} %", 100.0 * gates::CUES_DEAD_AIR_FOUND),
+            score.dead_air_recall() >= gates::CUES_DEAD_AIR_FOUND,
+        ),
+        (
+            "calls with talk share within 2 points (gate; target 100 %)",
+            format!("{:.1} %", 100.0 * score.share_within(2.0)),
+            format!("≥ {:.1} %", 100.0 * gates::CUES_SHARE_WITHIN_2PP),
+            score.share_within(2.0) >= gates::CUES_SHARE_WITHIN_2PP,
+        ),
+    ]))
+}
+
 fn print_checks(checks: &[(&str, String, String, bool)]) -> ExitCode {
     for (name, value, threshold, ok) in checks {
         println!(

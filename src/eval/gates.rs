@@ -24,3 +24,9 @@ pub const CALLS_FALSE_PER_MIN_SAD: f64 = 0.06;
 /// undetermined (93.8 % -> 100 %).
 pub const PROFILES_INTENDED: f64 = 0.82;
 pub const PROFILES_UNMODIFIED_UNDETERMINED: f64 = 0.99;
+/// Agent cues on two-party calls built from the corpora (`eval cues`; targets
+/// 95 % of overlaps and dead air within ±0.3 s, talk share within 2 points).
+pub const CUES_OVERLAPS_FOUND: f64 = 0.88;
+pub const CUES_STARTER_RIGHT: f64 = 0.97;
+pub const CUES_DEAD_AIR_FOUND: f64 = 0.97;
+pub const CUES_SHARE_WITHIN_2PP: f64 = 0.93;

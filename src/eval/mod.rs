@@ -4,6 +4,7 @@
 pub mod anger;
 pub mod calls;
 pub mod corpus;
+pub mod cues;
 pub mod gates;
 pub mod live_match;
 pub mod modify;

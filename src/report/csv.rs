@@ -64,7 +64,7 @@ pub fn write_rows(w: &mut impl Write, report: &FileReport, layout: Layout) -> io
 
 /// A field quoted as RFC 4180 asks when it holds a separator, quote or line
 /// break (file names can).
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

@@ -18,10 +18,13 @@ use serde::{Serialize, Serializer};
 use crate::analyzer::TimelinePoint;
 use crate::audio::decode::DecodeError;
 use crate::classify::Profile;
+use crate::cues::{Cues, Starter};
 use crate::measures::Measures;
 
+pub mod batch;
 pub mod csv;
 pub mod events;
+pub mod html;
 pub mod text;
 
 pub use crate::role::Role;
@@ -101,6 +104,8 @@ pub struct FileReport {
     /// The decoder's description of the encoding ("PCM 16-bit", "MP3", ...).
     pub codec: String,
     pub channels: Vec<ChannelReport>,
+    /// Agent cues of a two-party (stereo) call; `None` for mono.
+    pub cues: Option<Cues>,
     pub warnings: Vec<Warning>,
 }
 
@@ -113,12 +118,13 @@ impl FileReport {
 
 impl Serialize for FileReport {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("FileReport", 6)?;
+        let mut st = s.serialize_struct("FileReport", 7)?;
         st.serialize_field("file", &self.file)?;
         st.serialize_field("duration_s", &round(self.duration_s, SECONDS))?;
         st.serialize_field("sample_rate", &self.sample_rate)?;
         st.serialize_field("codec", &self.codec)?;
         st.serialize_field("channels", &self.channels)?;
+        st.serialize_field("cues", &self.cues.as_ref().map(cues_json))?;
         st.serialize_field("warnings", &self.warnings)?;
         st.end()
     }
@@ -150,6 +156,72 @@ impl Serialize for ChannelReport {
         st.serialize_field("alerts", &self.alerts)?;
         st.end()
     }
+}
+
+/// The cues of a call as JSON (the `cues` key), rounded like the measures.
+pub fn cues_json(c: &Cues) -> serde_json::Value {
+    use serde_json::json;
+    let t = |v: f64| round(v, SECONDS);
+    let o = |v: Option<f64>, d| v.map(|v| round(v, d));
+    let turns = &c.turns;
+    let share = turns.customer_share();
+    let by = |who| {
+        let (n, s) = turns.overlaps_by(who);
+        json!({"count": n, "seconds": t(s)})
+    };
+    let dead: Vec<f64> = turns.dead_air.iter().map(|d| d.end_s - d.start_s).collect();
+    let r = &c.recovery;
+    let p = &c.pace;
+    json!({
+        "talk": {
+            "customer_s": t(turns.customer_talk_s),
+            "agent_s": t(turns.agent_talk_s),
+            "customer_share": o(share, SCORE),
+            "agent_share": o(share.map(|s| 1.0 - s), SCORE),
+        },
+        "overlaps": {
+            "count": turns.overlaps.len(),
+            "seconds": t(turns.overlaps.iter().map(|o| o.end_s - o.start_s).sum()),
+            "agent_started": by(Starter::Agent),
+            "customer_started": by(Starter::Customer),
+            "both_started": by(Starter::Both),
+            "events": turns.overlaps.iter().map(|o| json!({
+                "start_s": t(o.start_s), "end_s": t(o.end_s), "started_by": o.started_by,
+            })).collect::<Vec<_>>(),
+        },
+        "dead_air": {
+            "threshold_s": t(turns.dead_air_threshold_s),
+            "count": dead.len(),
+            "seconds": t(dead.iter().sum()),
+            "longest_s": o(dead.iter().copied().reduce(f64::max), SECONDS),
+            "events": turns.dead_air.iter().map(|d| json!({
+                "start_s": t(d.start_s), "end_s": t(d.end_s),
+            })).collect::<Vec<_>>(),
+        },
+        "customer_longest_monologue": turns.longest_monologue.map(|m| json!({
+            "start_s": t(m.start_s), "end_s": t(m.end_s), "duration_s": t(m.duration_s),
+            "interrupted": m.interrupted,
+        })),
+        "agent_anger_rising": {
+            "count": c.agent_anger_s.len(),
+            "times_s": c.agent_anger_s.iter().map(|&v| t(v)).collect::<Vec<_>>(),
+        },
+        "agent_pace": {
+            "customer_profile": p.customer_profile,
+            "customer_rate_syl_s": o(p.customer_rate_syl_s, 2),
+            "agent_rate_syl_s": o(p.agent_rate_syl_s, 2),
+            "ratio": o(p.ratio, 2),
+            "verdict": p.verdict.as_str(),
+        },
+        "customer_anger_recovery": {
+            "peak_score": o(r.peak_score, SCORE),
+            "peak_s": o(r.peak_s, SECONDS),
+            "escalated": r.escalated,
+            "recovered": r.recovered,
+            "recovery_s": o(r.recovery_s, SECONDS),
+            "final_score": o(r.final_score, SCORE),
+        },
+    })
 }
 
 /// Measures as a flat map in [`MEASURE_COLUMNS`] order; for a timeline point
@@ -323,7 +395,7 @@ impl fmt::Display for Cell {
 
 /// `x` rounded to `decimals` places. Dividing the rounded integer gives the
 /// double nearest the decimal, which prints without trailing noise digits.
-fn round(x: f64, decimals: u32) -> f64 {
+pub(crate) fn round(x: f64, decimals: u32) -> f64 {
     let scale = 10f64.powi(decimals as i32);
     let r = (x * scale).round() / scale;
     // Keep -0.0 out of reports.
