@@ -169,6 +169,15 @@ fn a_stereo_replay_gives_two_parties_and_matches_analyze() {
             .collect();
         assert_eq!(live, off, "{role}");
     }
+    // The agent talks over the customer (its copy is delayed): the same
+    // overlaps live, as cues, as offline.
+    let overlaps = report["cues"]["overlaps"]["count"].as_u64().unwrap();
+    assert!(overlaps > 5, "{overlaps}");
+    let cues = v
+        .iter()
+        .filter(|e| e["type"] == "cue" && e["kind"] == "agent_overlap")
+        .count();
+    assert_eq!(cues as u64, overlaps);
 }
 
 #[test]

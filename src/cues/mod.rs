@@ -221,6 +221,11 @@ impl CueTracker {
         }
     }
 
+    /// The events closed so far (the live monitor reports each new one).
+    pub fn so_far(&self) -> &TurnCues {
+        &self.out
+    }
+
     /// Hops the cues lag the audio by.
     pub fn delay_hops(&self) -> u64 {
         self.smoothers[0].delay()

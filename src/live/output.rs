@@ -110,6 +110,14 @@ pub fn event_line(e: &LiveEvent) -> Option<String> {
             latency,
             parties,
         } => events::status(*time_s, latency, parties),
+        LiveEvent::Cue {
+            role,
+            time_s,
+            kind,
+            seconds,
+            message,
+            message_zh,
+        } => events::cue(*role, *time_s, kind, *seconds, message, message_zh),
         LiveEvent::Notice(_) => return None,
         LiveEvent::End { time_s, reason } => events::end(*time_s, reason),
     })

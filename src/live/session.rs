@@ -18,6 +18,7 @@ use crate::analyzer::{
 };
 use crate::audio::resample::StreamResampler;
 use crate::classify::{Alert, Models, Profile};
+use crate::cues::{CueParams, CueTracker, Starter};
 use crate::measures::Measures;
 use crate::report::events::{LatencyStatus, PartyStatus};
 
@@ -46,6 +47,15 @@ pub enum LiveEvent {
         time_s: f64,
         latency: LatencyStatus,
         parties: Vec<PartyStatus>,
+    },
+    /// A turn-taking cue of a two-party call (see [`crate::report::events::cue`]).
+    Cue {
+        role: Role,
+        time_s: f64,
+        kind: &'static str,
+        seconds: f64,
+        message: String,
+        message_zh: String,
     },
     /// Something the user should know (device lost, re-opened…), one line.
     Notice(String),
@@ -161,9 +171,16 @@ struct Emitted<'a> {
     latency: &'a mut LatencyHistogram,
     /// The party's baseline as it was before this chunk (it changes slowly).
     baseline: Option<BaselineMeasures>,
+    cues: Option<&'a mut CueTracker>,
 }
 
 impl Sink for Emitted<'_> {
+    fn frame(&mut self, frame: &crate::analyzer::Frame) {
+        if let Some(c) = self.cues.as_deref_mut() {
+            c.push(self.role, frame.speech);
+        }
+    }
+
     fn point(&mut self, point: &TimelinePoint) {
         self.latency
             .record(self.arrived.elapsed().as_secs_f64() * 1000.0);
@@ -188,6 +205,19 @@ pub struct SessionStats {
     pub overflows: Vec<u64>,
 }
 
+/// The analysis thread's state.
+struct Analysis<'a> {
+    parties: Vec<Party>,
+    latency: LatencyHistogram,
+    /// Turn-taking cues when the session has a customer and an agent.
+    cues: Option<CueTracker>,
+    /// Overlaps and dead-air intervals already reported.
+    cues_seen: (usize, usize),
+    config: &'a SessionConfig,
+    out: &'a Sender<LiveEvent>,
+    tap: Option<&'a AudioTap>,
+}
+
 /// Runs the analysis until the sources have stopped (`sources_done`) and the
 /// queue is empty; then finishes each party and sends `End` with `reason`.
 pub fn run(
@@ -199,18 +229,28 @@ pub fn run(
     out: &Sender<LiveEvent>,
     tap: Option<&AudioTap>,
 ) -> Result<SessionStats, AnalyzerError> {
-    let mut parties: Vec<Party> = setups
-        .iter()
-        .map(|s| Party {
-            role: s.role,
-            analyzer: None,
-            converter: None,
-            converted: Vec::new(),
-            frames: 0,
-            dropped_seen: 0,
-        })
-        .collect();
-    let mut latency = LatencyHistogram::default();
+    let roles: Vec<Role> = setups.iter().map(|s| s.role).collect();
+    let two_party =
+        roles.len() == 2 && roles.contains(&Role::Customer) && roles.contains(&Role::Agent);
+    let mut s = Analysis {
+        parties: setups
+            .iter()
+            .map(|s| Party {
+                role: s.role,
+                analyzer: None,
+                converter: None,
+                converted: Vec::new(),
+                frames: 0,
+                dropped_seen: 0,
+            })
+            .collect(),
+        latency: LatencyHistogram::default(),
+        cues: two_party.then(|| CueTracker::new(CueParams::default())),
+        cues_seen: (0, 0),
+        config,
+        out,
+        tap,
+    };
     let started = Instant::now();
     let mut next_status = started;
     let mut next_summary = started + Duration::from_secs_f64(config.summary_every_s);
@@ -218,19 +258,20 @@ pub fn run(
         let mut got = false;
         while let Some(chunk) = consumer.try_next() {
             got = true;
-            feed(&mut parties, &chunk, config, out, tap, &mut latency)?;
+            s.feed(&chunk)?;
             consumer.recycle(chunk);
-            fill_dropped(&mut parties, &consumer, config, out, tap, &mut latency)?;
+            s.fill_dropped(&consumer);
         }
-        fill_dropped(&mut parties, &consumer, config, out, tap, &mut latency)?;
+        s.fill_dropped(&consumer);
+        s.report_cues();
         let now = Instant::now();
         if now >= next_status {
             next_status = now + Duration::from_secs_f64(config.status_every_s);
-            let _ = out.send(status(&parties, &consumer, &latency));
+            let _ = out.send(status(&s.parties, &consumer, &s.latency));
         }
         if now >= next_summary {
             next_summary = now + Duration::from_secs_f64(config.summary_every_s);
-            send_summaries(&parties, out);
+            send_summaries(&s.parties, out);
         }
         if !got {
             if sources_done.load(Ordering::Acquire) {
@@ -239,7 +280,7 @@ pub fn run(
                 let mut rest = false;
                 while let Some(chunk) = consumer.try_next() {
                     rest = true;
-                    feed(&mut parties, &chunk, config, out, tap, &mut latency)?;
+                    s.feed(&chunk)?;
                     consumer.recycle(chunk);
                 }
                 if !rest {
@@ -252,30 +293,36 @@ pub fn run(
     }
     // The last hop of each party and a final point.
     let mut time_s: f64 = 0.0;
-    for p in &mut parties {
+    for p in &mut s.parties {
         if let Some(a) = p.analyzer.as_mut() {
             let mut e = Emitted {
                 role: p.role,
                 arrived: Instant::now(),
                 out,
-                latency: &mut latency,
+                latency: &mut s.latency,
                 baseline: a.baseline(),
+                cues: s.cues.as_mut(),
             };
             a.finish(&mut e);
             time_s = time_s.max(a.time_s());
         }
     }
-    send_summaries(&parties, out);
-    let _ = out.send(status(&parties, &consumer, &latency));
+    // Close what is still open at the end of the call (an overlap at hang-up).
+    if let Some(c) = s.cues.take() {
+        let closed = c.finish();
+        s.report_cues_of(&closed);
+    }
+    send_summaries(&s.parties, out);
+    let _ = out.send(status(&s.parties, &consumer, &s.latency));
     let _ = out.send(LiveEvent::End {
         time_s,
         reason: reason.get().map_or("end of input", String::as_str).into(),
     });
     Ok(SessionStats {
-        latency: latency.status(),
-        points: latency.count(),
-        audio_s: parties.iter().map(party_audio_s).collect(),
-        overflows: (0..parties.len())
+        latency: s.latency.status(),
+        points: s.latency.count(),
+        audio_s: s.parties.iter().map(party_audio_s).collect(),
+        overflows: (0..s.parties.len())
             .map(|i| consumer.counters(i).overflows.load(Ordering::Relaxed))
             .collect(),
     })
@@ -287,45 +334,31 @@ fn party_audio_s(p: &Party) -> f64 {
         .map_or(0.0, |a| p.frames as f64 / f64::from(a.input_rate()))
 }
 
-fn feed(
-    parties: &mut [Party],
-    chunk: &Chunk,
-    config: &SessionConfig,
-    out: &Sender<LiveEvent>,
-    tap: Option<&AudioTap>,
-    latency: &mut LatencyHistogram,
-) -> Result<(), AnalyzerError> {
-    let Some(p) = parties.get_mut(chunk.party) else {
-        return Ok(());
-    };
-    if p.analyzer.is_none() {
-        p.analyzer = Some(Analyzer::with_models(
-            chunk.rate,
-            config.analyzer,
-            p.role,
-            config.models.clone(),
-        )?);
-    }
-    let rate = p.analyzer.as_ref().map_or(chunk.rate, Analyzer::input_rate);
-    if chunk.rate == rate {
-        p.converter = None;
-        analyse(
-            p,
-            &chunk.samples,
-            chunk.arrived,
-            out,
-            tap,
-            latency,
-            chunk.party,
-            rate,
-        );
-    } else {
+impl Analysis<'_> {
+    fn feed(&mut self, chunk: &Chunk) -> Result<(), AnalyzerError> {
+        let Some(p) = self.parties.get_mut(chunk.party) else {
+            return Ok(());
+        };
+        if p.analyzer.is_none() {
+            p.analyzer = Some(Analyzer::with_models(
+                chunk.rate,
+                self.config.analyzer,
+                p.role,
+                self.config.models.clone(),
+            )?);
+        }
+        let rate = p.analyzer.as_ref().map_or(chunk.rate, Analyzer::input_rate);
+        if chunk.rate == rate {
+            p.converter = None;
+            self.analyse(chunk.party, &chunk.samples, chunk.arrived);
+            return Ok(());
+        }
         if p.converter
             .as_ref()
             .is_none_or(|c| c.in_rate() != chunk.rate)
         {
             p.converter = Some(StreamResampler::new(chunk.rate, rate)?);
-            let _ = out.send(LiveEvent::Notice(format!(
+            let _ = self.out.send(LiveEvent::Notice(format!(
                 "{} audio now arrives at {} Hz; converting to {} Hz to keep the analysis going",
                 p.role, chunk.rate, rate
             )));
@@ -335,75 +368,99 @@ fn feed(
         if let Some(c) = p.converter.as_mut() {
             c.process(&chunk.samples, &mut converted);
         }
-        analyse(
-            p,
-            &converted,
-            chunk.arrived,
-            out,
-            tap,
-            latency,
-            chunk.party,
-            rate,
-        );
-        p.converted = converted;
+        self.analyse(chunk.party, &converted, chunk.arrived);
+        self.parties[chunk.party].converted = converted;
+        Ok(())
     }
-    Ok(())
-}
 
-#[allow(clippy::too_many_arguments)]
-fn analyse(
-    p: &mut Party,
-    samples: &[f32],
-    arrived: Instant,
-    out: &Sender<LiveEvent>,
-    tap: Option<&AudioTap>,
-    latency: &mut LatencyHistogram,
-    index: usize,
-    rate: u32,
-) {
-    let Some(a) = p.analyzer.as_mut() else {
-        return;
-    };
-    p.frames += samples.len() as u64;
-    let mut e = Emitted {
-        role: p.role,
-        arrived,
-        out,
-        latency,
-        baseline: a.baseline(),
-    };
-    a.process(samples, &mut e);
-    if let Some(tap) = tap {
-        // The recorder must get everything: wait for it rather than drop.
-        let _ = tap.send((index, rate, samples.to_vec()));
-    }
-}
-
-/// Feeds silence for audio the sources had to drop since the last look.
-fn fill_dropped(
-    parties: &mut [Party],
-    consumer: &Consumer,
-    _config: &SessionConfig,
-    out: &Sender<LiveEvent>,
-    tap: Option<&AudioTap>,
-    latency: &mut LatencyHistogram,
-) -> Result<(), AnalyzerError> {
-    const SILENCE: [f32; 1024] = [0.0; 1024];
-    for (i, p) in parties.iter_mut().enumerate() {
-        let dropped = consumer.counters(i).frames_dropped.load(Ordering::Relaxed);
-        let mut missing = dropped - p.dropped_seen;
-        if missing == 0 || p.analyzer.is_none() {
-            continue;
-        }
-        p.dropped_seen = dropped;
-        let rate = p.analyzer.as_ref().map_or(0, Analyzer::input_rate);
-        while missing > 0 {
-            let n = missing.min(SILENCE.len() as u64) as usize;
-            analyse(p, &SILENCE[..n], Instant::now(), out, tap, latency, i, rate);
-            missing -= n as u64;
+    /// Runs party `index`'s analyser over samples at its own rate.
+    fn analyse(&mut self, index: usize, samples: &[f32], arrived: Instant) {
+        let p = &mut self.parties[index];
+        let Some(a) = p.analyzer.as_mut() else {
+            return;
+        };
+        p.frames += samples.len() as u64;
+        let mut e = Emitted {
+            role: p.role,
+            arrived,
+            out: self.out,
+            latency: &mut self.latency,
+            baseline: a.baseline(),
+            cues: self.cues.as_mut(),
+        };
+        a.process(samples, &mut e);
+        if let Some(tap) = self.tap {
+            // The recorder must get everything: wait for it rather than drop.
+            let _ = tap.send((index, a.input_rate(), samples.to_vec()));
         }
     }
-    Ok(())
+
+    /// Feeds silence for audio the sources had to drop since the last look.
+    fn fill_dropped(&mut self, consumer: &Consumer) {
+        const SILENCE: [f32; 1024] = [0.0; 1024];
+        for i in 0..self.parties.len() {
+            let dropped = consumer.counters(i).frames_dropped.load(Ordering::Relaxed);
+            let p = &mut self.parties[i];
+            let mut missing = dropped - p.dropped_seen;
+            if missing == 0 || p.analyzer.is_none() {
+                continue;
+            }
+            p.dropped_seen = dropped;
+            while missing > 0 {
+                let n = missing.min(SILENCE.len() as u64) as usize;
+                self.analyse(i, &SILENCE[..n], Instant::now());
+                missing -= n as u64;
+            }
+        }
+    }
+
+    /// Sends a cue for each overlap and dead-air interval closed since the
+    /// last look.
+    fn report_cues(&mut self) {
+        let Some(c) = self.cues.take() else { return };
+        self.report_cues_of(c.so_far());
+        self.cues = Some(c);
+    }
+
+    fn report_cues_of(&mut self, t: &crate::cues::TurnCues) {
+        for o in &t.overlaps[self.cues_seen.0..] {
+            let seconds = o.end_s - o.start_s;
+            let (role, kind, message, message_zh) = match o.started_by {
+                Starter::Agent => (
+                    Role::Agent,
+                    "agent_overlap",
+                    format!("you talked over the caller for {seconds:.1} s: let them finish"),
+                    format!("您打断了客户 {seconds:.1} 秒：请让客户把话说完"),
+                ),
+                _ => (
+                    Role::Agent,
+                    "customer_overlap",
+                    format!("the caller talked over you for {seconds:.1} s: pause and listen"),
+                    format!("客户插话 {seconds:.1} 秒：先停下来倾听"),
+                ),
+            };
+            let _ = self.out.send(LiveEvent::Cue {
+                role,
+                time_s: o.end_s,
+                kind,
+                seconds,
+                message,
+                message_zh,
+            });
+        }
+        for d in &t.dead_air[self.cues_seen.1..] {
+            let seconds = d.end_s - d.start_s;
+            let _ = self.out.send(LiveEvent::Cue {
+                role: Role::Agent,
+                time_s: d.end_s,
+                kind: "dead_air",
+                seconds,
+                message: format!("{seconds:.0} s of silence: tell the caller what you are doing"),
+                message_zh: format!("沉默 {seconds:.0} 秒：告诉客户您正在处理什么"),
+            });
+        }
+        self.cues_seen = (t.overlaps.len(), t.dead_air.len());
+    }
 }
 
 fn status(parties: &[Party], consumer: &Consumer, latency: &LatencyHistogram) -> LiveEvent {

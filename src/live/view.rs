@@ -117,6 +117,23 @@ impl<W: Write> View<W> {
                 self.latency = *latency;
                 self.status = parties.clone();
             }
+            LiveEvent::Cue {
+                role,
+                time_s,
+                message,
+                message_zh,
+                ..
+            } => {
+                let line = format!("{time_s:8.2} s  {role} cue: {message} / {message_zh}");
+                if mode == ViewMode::Plain {
+                    writeln!(self.out, "{line}")?;
+                } else if mode == ViewMode::Screen {
+                    self.notices.push(line);
+                    if self.notices.len() > 3 {
+                        self.notices.remove(0);
+                    }
+                }
+            }
             LiveEvent::Notice(n) => {
                 // Notices always reach the user, whatever the mode.
                 if mode == ViewMode::Screen {

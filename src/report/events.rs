@@ -155,6 +155,39 @@ pub fn status(time_s: f64, latency: &LatencyStatus, parties: &[PartyStatus]) -> 
     })
 }
 
+/// `{"type":"cue", "role", "time_s", "kind", "seconds", "message", "message_zh"}`:
+/// a turn-taking event of a two-party call as it closes (`kind`:
+/// `agent_overlap` when the agent talked over the customer,
+/// `customer_overlap`, `dead_air`). `role` is who the cue is for.
+pub fn cue(
+    role: Role,
+    time_s: f64,
+    kind: &str,
+    seconds: f64,
+    message: &str,
+    message_zh: &str,
+) -> String {
+    #[derive(Serialize)]
+    struct Cue<'a> {
+        r#type: &'static str,
+        role: Role,
+        time_s: f64,
+        kind: &'a str,
+        seconds: f64,
+        message: &'a str,
+        message_zh: &'a str,
+    }
+    line(&Cue {
+        r#type: "cue",
+        role,
+        time_s: round(time_s, SECONDS),
+        kind,
+        seconds: round(seconds, 2),
+        message,
+        message_zh,
+    })
+}
+
 /// `{"type":"end", "time_s", "reason"}`.
 pub fn end(time_s: f64, reason: &str) -> String {
     #[derive(Serialize)]
