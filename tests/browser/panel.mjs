@@ -1,18 +1,22 @@
-// End-to-end test of the agent panel in headless Chromium.
-//
-// Drives the page from examples/panel_feed (the demo call analysed by the
-// real core, published through PanelServer), until `tonewatch live --replay
-// FILE --panel` exists. Checks: the gauge rises and the anger alert is shown
-// within 1 s of being published; publish → shown latency p95 ≤ 100 ms; no
-// console errors and no request leaves the panel's origin; the language
-// switch is remembered; the "disconnected" banner when the monitor stops and
-// the reconnection (with a fresh snapshot) when it comes back on the same
-// port; JS heap ≤ 60 MB over one hour of events at 100× speed.
+// End-to-end test of the agent panel in headless Chromium, driven by the
+// real product: `tonewatch live --replay FILE --panel` and `tonewatch demo
+// --panel` (target/release/tonewatch). Checks: the gauge rises and the anger
+// alert is shown within 1 s of the monitor publishing it (the `sent_ms` the
+// panel server stamps); publish → shown latency p95 ≤ 100 ms; no console
+// errors and no request leaves the panel's origin; the language switch is
+// remembered; the "disconnected" banner when the monitor stops and the
+// reconnection (with a fresh snapshot) when it comes back on the same port;
+// the token; an escalating call built from the shared corpora (`tonewatch
+// eval calls --write-calls`, skipped without the corpora); JS heap ≤ 60 MB
+// over a 1-hour two-party replay at 100× speed.
+// The WAVs it replays are built from `tonewatch demo --record`: a stereo call
+// (channel 0 customer = the demo call, channel 1 agent = its calm opening,
+// quieter and shifted) and 90 copies of it (1 hour).
 // Screenshots (360 px wide) go to target/browser/.
 //
-//   node tests/browser/panel.mjs            (after cargo build --release --example panel_feed)
+//   node tests/browser/panel.mjs            (after cargo build --release)
 //   PANEL_SKIP_LONG=1 node tests/browser/panel.mjs   (without the 1-hour run)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,9 +25,55 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const feedBin = process.env.PANEL_FEED || path.join(root, 'target/release/examples/panel_feed');
+const bin = process.env.TONEWATCH_BIN || path.join(root, 'target/release/tonewatch');
 const outDir = path.join(root, 'target/browser');
 fs.mkdirSync(outDir, { recursive: true });
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tonewatch-panel-'));
+const QUIET = ['--quiet', '--no-notify', '--panel'];
+
+// ---- the recordings replayed ----
+function run(args, env) {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  return r;
+}
+function readWavMono16(file) {
+  const b = fs.readFileSync(file);
+  let at = 12, rate = 0, channels = 0, bits = 0;
+  while (at + 8 <= b.length) {
+    const id = b.toString('ascii', at, at + 4), len = b.readUInt32LE(at + 4);
+    if (id === 'fmt ') { channels = b.readUInt16LE(at + 10); rate = b.readUInt32LE(at + 12); bits = b.readUInt16LE(at + 22); }
+    if (id === 'data') {
+      if (channels !== 1 || bits !== 16) throw new Error(`${file}: expected mono 16-bit, got ${channels} ch ${bits} bit`);
+      return { rate, samples: new Int16Array(b.buffer.slice(b.byteOffset + at + 8, b.byteOffset + at + 8 + len)) };
+    }
+    at += 8 + len + (len & 1);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+function writeWavStereo16(file, rate, left, right, repeat) {
+  const frames = left.length * repeat, bytes = frames * 4;
+  const b = Buffer.alloc(44 + bytes);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + bytes, 4); b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(2, 22); b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 4, 28); b.writeUInt16LE(4, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(bytes, 40);
+  const pcm = new Int16Array(b.buffer, b.byteOffset + 44, frames * 2);
+  for (let r = 0; r < repeat; r++) {
+    const off = r * left.length * 2;
+    for (let i = 0; i < left.length; i++) { pcm[off + 2 * i] = left[i]; pcm[off + 2 * i + 1] = right[i]; }
+  }
+  fs.writeFileSync(file, b);
+}
+const demoWav = path.join(work, 'demo.wav');
+const rec = run(['demo', '--speed', '100', '--quiet', '--no-notify', '--record', demoWav]);
+if (rec.status !== 0) throw new Error(`tonewatch demo --record failed: ${rec.stderr}`);
+const demo = readWavMono16(demoWav);
+// The agent: the calm opening (before DEMO_ESCALATION_S = 20 s) looped,
+// 6 dB quieter, shifted by 3 s so the two parties do not speak in unison.
+const calm = 20 * demo.rate, shift = 3 * demo.rate;
+const agent = new Int16Array(demo.samples.length);
+for (let i = 0; i < agent.length; i++) agent[i] = demo.samples[(i + shift) % calm] >> 1;
+const stereoWav = path.join(work, 'stereo.wav');
+writeWavStereo16(stereoWav, demo.rate, demo.samples, agent, 1);
 
 let passed = 0, failed = 0;
 const figures = {};
@@ -38,22 +88,24 @@ function percentile(list, q) {
   return s[Math.min(s.length - 1, Math.round((s.length - 1) * q))];
 }
 
-const feeds = new Set();
-function startFeed(args) {
-  const proc = spawn(feedBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  feeds.add(proc);
+const monitors = new Set();
+function startMonitor(args, env) {
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  monitors.add(proc);
   const lines = [];
-  const exited = new Promise((resolve) => proc.on('exit', (code) => { feeds.delete(proc); resolve(code); }));
+  const exited = new Promise((resolve) => proc.on('exit', (code) => { monitors.delete(proc); resolve(code); }));
   const url = new Promise((resolve, reject) => {
     readline.createInterface({ input: proc.stdout }).on('line', (line) => {
       lines.push(line);
       if (line.startsWith('panel: ')) resolve(line.slice(7).trim());
     });
     proc.on('error', reject);
-    exited.then((code) => reject(new Error(`panel_feed exited (${code}) before printing its URL`)));
+    exited.then((code) => reject(new Error(`tonewatch ${args[0]} exited (${code}) before printing the panel URL`)));
   });
   return { proc, url, lines, exited };
 }
+const replay = (file, ...rest) => startMonitor(['live', '--replay', file, ...QUIET, ...rest]);
+const demoPanel = (...rest) => startMonitor(['demo', ...QUIET, ...rest]);
 
 async function waitFor(page, fn, arg, timeout) {
   await page.waitForFunction(fn, arg, { timeout, polling: 50 });
@@ -92,8 +144,8 @@ function watch(page) {
 }
 
 try {
-  // ---- 1. the demo call, escalating, at 2× speed, with an agent party ----
-  const feed = startFeed(['--speed', '2', '--agent', '--wait-client', '--linger', '4']);
+  // ---- 1. the demo call, escalating, at 2× speed, with an agent party (stereo replay) ----
+  const feed = replay(stereoWav, '--speed', '2', '--panel-addr', '127.0.0.1:0', '--panel-wait', '--panel-linger', '4');
   const url = await feed.url;
   origin = new URL(url).origin;
   const port = new URL(url).port;
@@ -175,7 +227,7 @@ try {
 
   // ---- 2. the monitor restarts on the same port: the page finds it again ----
   const before = await page.evaluate(() => window.tonewatchPanel.stats.snapshots);
-  const again = startFeed(['--addr', `127.0.0.1:${port}`, '--speed', '20', '--linger', '2']);
+  const again = demoPanel('--speed', '20', '--panel-addr', `127.0.0.1:${port}`, '--panel-linger', '2');
   await again.url;
   await waitFor(page, (n) => window.tonewatchPanel.stats.snapshots > n && document.getElementById('banner').hidden, before, 10000);
   check('reconnects by itself to a restarted monitor, with a fresh snapshot', true);
@@ -184,7 +236,7 @@ try {
   await page.close();
 
   // ---- 2b. with a token: the page and its stream carry it; without it, refused ----
-  const tokened = startFeed(['--token', 'panel-test-token-0123', '--speed', '20', '--wait-client', '--linger', '1']);
+  const tokened = demoPanel('--speed', '20', '--panel-addr', '127.0.0.1:0', '--panel-token', 'panel-test-token-0123', '--panel-wait', '--panel-linger', '1');
   const tokenUrl = await tokened.url;
   origin = new URL(tokenUrl).origin;
   const tp = await context.newPage();
@@ -202,13 +254,27 @@ try {
   await tokened.exited;
 
   // ---- 3. an escalating call built from the shared corpora (when present) ----
-  const corpus = startFeed(['--corpus-call', '--speed', '4', '--wait-client', '--linger', '1']);
-  const corpusUrl = await corpus.url.catch(() => null);
-  if (!corpusUrl) {
-    console.log('skip corpus call: no corpora (set TONEWATCH_DATA)');
+  const dataDir = process.env.TONEWATCH_DATA || path.join(root, '../shared/data');
+  const callsDir = path.join(work, 'calls');
+  let call = null;
+  if (!fs.existsSync(dataDir)) {
+    console.log(`skip corpus call: no corpora at ${dataDir} (set TONEWATCH_DATA to the shared data folder)`);
   } else {
-    const m = /call: (\S+) \(([\d.]+) s, anger from ([\d.]+) s\)/.exec(corpus.lines.join('\n'));
-    const turn = m ? Number(m[3]) : NaN;
+    const w = run(['eval', 'calls', '--write-calls', callsDir], { TONEWATCH_DATA: dataDir });
+    check('eval calls --write-calls writes the corpus calls', w.status === 0 && fs.existsSync(path.join(callsDir, 'calls.csv')), w.status === 0 ? undefined : w.stderr.trim().split('\n').pop());
+    if (w.status === 0) {
+      const rows = fs.readFileSync(path.join(callsDir, 'calls.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const r = rows.find((x) => x[1] === 'Escalation');
+      if (r) call = { file: path.join(callsDir, r[0]), name: r[0].replace(/\.wav$/, ''), turn: Number(r[3]) };
+      check('the corpus calls include an escalation', !!call);
+    }
+  }
+  if (call) {
+    const corpusEvents = path.join(work, 'corpus-events.jsonl');
+    const corpus = replay(call.file, '--events', corpusEvents, '--speed', '4', '--panel-addr', '127.0.0.1:0', '--panel-wait', '--panel-linger', '1');
+    const corpusUrl = await corpus.url;
+    const m = [null, call.name];
+    const turn = call.turn;
     origin = new URL(corpusUrl).origin;
     const p = await context.newPage();
     watch(p);
@@ -236,13 +302,16 @@ try {
     check(`corpus call ${m && m[1]}: anger alert shown within 1 s of publishing`, a.shown_ms - a.sent_ms <= 1000, `${(a.shown_ms - a.sent_ms).toFixed(1)} ms`);
     check('corpus call: gauge rises after the anger begins', lastG >= 50 && lastG > calmMax, `before ${turn} s max ${calmMax}, at the alert ${lastG}`);
     await p.close();
-    corpus.proc.kill();
     await corpus.exited;
+    const emitted = fs.readFileSync(corpusEvents, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'alert' && e.kind === 'anger_rising');
+    check('corpus call: the monitor\'s first anger alert comes after the anger begins', emitted && emitted.time_s >= turn, `alert at ${emitted && emitted.time_s} s of audio, anger from ${turn} s`);
   }
 
   // ---- 4. one hour of events at 100× speed: the page's memory stays bounded ----
   if (!process.env.PANEL_SKIP_LONG) {
-    const long = startFeed(['--speed', '100', '--repeat', '90', '--agent', '--wait-client', '--linger', '2']);
+    const hourWav = path.join(work, 'hour.wav');
+    writeWavStereo16(hourWav, demo.rate, demo.samples, agent, 90); // 90 × 40 s = 1 h
+    const long = replay(hourWav, '--speed', '100', '--panel-addr', '127.0.0.1:0', '--panel-wait', '--panel-linger', '2');
     const longUrl = await long.url;
     origin = new URL(longUrl).origin;
     const p = await context.newPage();
@@ -268,10 +337,10 @@ try {
     const end = await heap();
     await cdp.send('HeapProfiler.collectGarbage');
     const afterGc = await heap();
-    const st = await p.evaluate(() => ({ events: window.tonewatchPanel.stats.events, trend: window.tonewatchPanel.state().trend.customer.length, lat: window.tonewatchPanel.stats.latencies }));
+    const st = await p.evaluate(() => ({ endTime: (window.tonewatchPanel.state().points.customer || {}).time_s, events: window.tonewatchPanel.stats.events, trend: window.tonewatchPanel.state().trend.customer.length, lat: window.tonewatchPanel.stats.latencies }));
     await long.exited;
     const lp95 = percentile(st.lat, 0.95);
-    Object.assign(figures, { hour_events: st.events, hour_heap_start_mb: +start.toFixed(2), hour_heap_peak_mb: +peak.toFixed(2), hour_heap_end_mb: +end.toFixed(2), hour_heap_after_gc_mb: +afterGc.toFixed(2), hour_trend_points: st.trend, hour_latency_p95_ms: +lp95.toFixed(1), hour_feed: long.lines[long.lines.length - 1] });
+    Object.assign(figures, { hour_events: st.events, hour_heap_start_mb: +start.toFixed(2), hour_heap_peak_mb: +peak.toFixed(2), hour_heap_end_mb: +end.toFixed(2), hour_heap_after_gc_mb: +afterGc.toFixed(2), hour_trend_points: st.trend, hour_latency_p95_ms: +lp95.toFixed(1), hour_audio_s: st.endTime });
     check('JS heap ≤ 60 MB over 1 h of events (100×)', peak <= 60, `start ${start.toFixed(1)} MB, peak ${peak.toFixed(1)} MB, end ${end.toFixed(1)} MB, after GC ${afterGc.toFixed(1)} MB; ${st.events} events, trend kept ${st.trend} points`);
     check('trend stays bounded (10 min)', st.trend <= 3000, `${st.trend}`);
     await p.screenshot({ path: path.join(outDir, 'panel-hour.png'), fullPage: true });
@@ -283,7 +352,8 @@ try {
 } catch (e) {
   check('browser test ran to the end', false, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : String(e));
 } finally {
-  for (const f of feeds) f.kill();
+  for (const m of monitors) m.kill();
+  fs.rmSync(work, { recursive: true, force: true });
   await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
