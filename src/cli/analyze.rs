@@ -6,22 +6,20 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use super::common::{ModelArgs, Roles};
 use anyhow::{Context, Result};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, ValueEnum};
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::audio::synth;
-use tonewatch::classify::Models;
-use tonewatch::classify::model::AngerModel;
 use tonewatch::cues::CueParams;
 use tonewatch::offline::{self, FileError, Options};
 use tonewatch::report::batch::{self, SummaryRow};
-use tonewatch::report::{FileReport, Role, csv, html, text};
+use tonewatch::report::{FileReport, csv, html, text};
 
 /// Rate the demo call is synthesised at: wideband, so the analysis shows the
 /// same band-limiting to the telephone band a headset recording goes through.
@@ -36,16 +34,6 @@ pub enum Format {
     Csv,
     /// A readable summary per input and channel.
     Text,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Roles {
-    /// Channel 0 is the customer, channel 1 the agent.
-    #[value(name = "customer,agent")]
-    CustomerAgent,
-    /// Channel 0 is the agent, channel 1 the customer.
-    #[value(name = "agent,customer")]
-    AgentCustomer,
 }
 
 #[derive(Args)]
@@ -104,13 +92,8 @@ pub struct AnalyzeArgs {
     /// must be identical (for tests).
     #[arg(long, value_name = "N", hide = true)]
     block_frames: Option<NonZeroUsize>,
-    /// Anger model to use instead of the built-in one (a file written by `tonewatch train anger`).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
-    /// Language of the calls, for the profile norms (what counts as fast or lively):
-    /// de, en, it, zh or generic.
-    #[arg(long, default_value = "generic")]
-    language: String,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
@@ -122,18 +105,9 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     }
     let options = Options {
         config: AnalyzerConfig::default(),
-        stereo_roles: match a.roles {
-            Roles::CustomerAgent => [Role::Customer, Role::Agent],
-            Roles::AgentCustomer => [Role::Agent, Role::Customer],
-        },
+        stereo_roles: a.roles.roles(),
         chunk_frames: a.block_frames,
-        models: {
-            let models = match &a.model {
-                Some(p) => Models::builtin().with_anger_model(Arc::new(AngerModel::load(p)?)),
-                None => Models::builtin(),
-            };
-            models.with_language(&a.language)?
-        },
+        models: a.model.models()?,
         cues: CueParams {
             dead_air_s: a.dead_air,
             ..CueParams::default()

@@ -164,29 +164,12 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
                 });
             }
             decoder = Some(d);
-            let name = format!("replay:{}", path.display());
-            let roles = opts.roles[..ch].to_vec();
-            let info = roles
-                .iter()
-                .map(|&role| Party {
-                    role,
-                    device: name.clone(),
-                })
-                .collect();
-            (name, roles, info)
+            replay_parties(format!("replay:{}", path.display()), &opts.roles[..ch])
         }
-        Source::Memory { name, channels, .. } => {
-            let name = format!("replay:{name}");
-            let roles = opts.roles[..channels.len().clamp(1, 2)].to_vec();
-            let info = roles
-                .iter()
-                .map(|&role| Party {
-                    role,
-                    device: name.clone(),
-                })
-                .collect();
-            (name, roles, info)
-        }
+        Source::Memory { name, channels, .. } => replay_parties(
+            format!("replay:{name}"),
+            &opts.roles[..channels.len().clamp(1, 2)],
+        ),
     };
     let queue = ChunkQueue::new(roles.len(), POOL_BUFFERS);
     let mut slots = Vec::new();
@@ -348,6 +331,18 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
         rss_end_kib: crate::usage::rss_kib(),
         device_failure: failure,
     })
+}
+
+/// The source name, roles and `start` parties of a replay.
+fn replay_parties(name: String, roles: &[Role]) -> (String, Vec<Role>, Vec<Party>) {
+    let info = roles
+        .iter()
+        .map(|&role| Party {
+            role,
+            device: name.clone(),
+        })
+        .collect();
+    (name, roles.to_vec(), info)
 }
 
 fn spawn_replay(

@@ -23,23 +23,19 @@ impl Note {
     /// The notification for an alert, in both languages (the agent's desktop
     /// may be set to either).
     pub fn from_alert(a: &Alert) -> Self {
-        match a.kind {
-            AlertKind::AngerRising => Note {
-                title: format!("tonewatch: {} anger rising 情绪升温", a.role),
-                body: format!(
-                    "{}\n{}\n{}\n{}",
-                    a.message, a.message_zh, a.advice_en, a.advice_zh
-                ),
-                urgent: true,
-            },
-            AlertKind::Profile => Note {
-                title: format!("tonewatch: {} style", a.role),
-                body: format!(
-                    "{}\n{}\n{}\n{}",
-                    a.message, a.message_zh, a.advice_en, a.advice_zh
-                ),
-                urgent: false,
-            },
+        let (title, urgent) = match a.kind {
+            AlertKind::AngerRising => {
+                (format!("tonewatch: {} anger rising 情绪升温", a.role), true)
+            }
+            AlertKind::Profile => (format!("tonewatch: {} style", a.role), false),
+        };
+        Note {
+            title,
+            body: format!(
+                "{}\n{}\n{}\n{}",
+                a.message, a.message_zh, a.advice_en, a.advice_zh
+            ),
+            urgent,
         }
     }
 }

@@ -194,6 +194,8 @@ try {
   await page.reload();
   await waitFor(page, () => window.tonewatchPanel && window.tonewatchPanel.stats.connected, null, 10000);
   check('language choice survives a reload', await page.evaluate(() => document.documentElement.lang) === 'zh-CN');
+  // The snapshot is drawn on the next animation frame: give it up to 2 s.
+  await waitFor(page, () => !document.getElementById('alert').hidden && document.getElementById('gauge-num').textContent !== '–', null, 2000).catch(() => {});
   const afterReload = await page.evaluate(() => ({ alert: !document.getElementById('alert').hidden, gauge: document.getElementById('gauge-num').textContent, snapshots: window.tonewatchPanel.stats.snapshots }));
   check('a reloaded page gets the current state at once (snapshot)', afterReload.alert && afterReload.gauge !== '–', JSON.stringify(afterReload));
   await page.click('#lang'); // back to English for the rest
