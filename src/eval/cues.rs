@@ -340,6 +340,32 @@ impl CueScore {
     }
 
     /// Adds one analysed call.
+    /// Notes each true event that no detection matched, with what was
+    /// detected near it.
+    fn record_misses(
+        &mut self,
+        file: &str,
+        what: &str,
+        truth: &[(f64, f64)],
+        found: &[(usize, usize)],
+        detected: &[(f64, f64)],
+    ) {
+        for (i, w) in truth.iter().enumerate() {
+            if !found.iter().any(|p| p.0 == i) {
+                let nearby = detected
+                    .iter()
+                    .filter(|x| (x.0 - w.0).abs() < 3.0)
+                    .map(|x| format!("{:.2}–{:.2}", x.0, x.1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.misses.push(format!(
+                    "{file}: {what} {:.2}–{:.2} not found (detected nearby: {nearby})",
+                    w.0, w.1
+                ));
+            }
+        }
+    }
+
     pub fn add(&mut self, truth: &CallTruth, report: &FileReport, duration_s: f64) {
         self.calls += 1;
         self.audio_s += duration_s;
@@ -352,24 +378,7 @@ impl CueScore {
         let detected: Vec<(f64, f64)> = t.overlaps.iter().map(|o| (o.start_s, o.end_s)).collect();
         let want: Vec<(f64, f64)> = truth.overlaps.iter().map(|o| (o.0, o.1)).collect();
         let pairs = matches(&want, &detected);
-        let near = |d: &[(f64, f64)], s: f64| {
-            d.iter()
-                .filter(|x| (x.0 - s).abs() < 3.0)
-                .map(|x| format!("{:.2}–{:.2}", x.0, x.1))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        for (i, w) in want.iter().enumerate() {
-            if !pairs.iter().any(|p| p.0 == i) {
-                self.misses.push(format!(
-                    "{}: overlap {:.2}–{:.2} not found (detected nearby: {})",
-                    report.file,
-                    w.0,
-                    w.1,
-                    near(&detected, w.0)
-                ));
-            }
-        }
+        self.record_misses(&report.file, "overlap", &want, &pairs, &detected);
         self.overlaps += want.len();
         self.overlaps_detected += detected.len();
         self.overlaps_found += pairs.len();
@@ -382,17 +391,7 @@ impl CueScore {
         self.dead_air_detected += detected.len();
         let found = matches(&truth.dead_air, &detected);
         self.dead_air_found += found.len();
-        for (i, w) in truth.dead_air.iter().enumerate() {
-            if !found.iter().any(|p| p.0 == i) {
-                self.misses.push(format!(
-                    "{}: dead air {:.2}–{:.2} not found (detected nearby: {})",
-                    report.file,
-                    w.0,
-                    w.1,
-                    near(&detected, w.0)
-                ));
-            }
-        }
+        self.record_misses(&report.file, "dead air", &truth.dead_air, &found, &detected);
         if let Some(share) = t.customer_share() {
             let e = 100.0 * (share - truth.customer_share()).abs();
             if e > 2.0 {

@@ -245,41 +245,40 @@ fn party_block(s: &mut String, role: Role, p: &PartyView) {
         state_label(pt.state),
         pt.anger_score.map_or("—".into(), gauge)
     );
-    let _ = writeln!(
-        s,
-        "  rate 语速      {}",
-        versus(
+    // (label, now, baseline, unit, relative change in %)
+    let rows = [
+        (
+            "rate 语速     ",
             m.speech_rate_syl_s,
             b.and_then(|b| b.speech_rate_syl_s),
             "syl/s",
-            true
-        )
-    );
-    let _ = writeln!(
-        s,
-        "  volume 音量    {}",
-        versus(
+            true,
+        ),
+        (
+            "volume 音量   ",
             m.active_level_dbfs,
             b.and_then(|b| b.active_level_dbfs),
             "dBFS",
-            false
-        )
-    );
-    let _ = writeln!(
-        s,
-        "  pitch var 语调 {}",
-        versus(m.pitch_sd_st, b.and_then(|b| b.pitch_sd_st), "st", false)
-    );
-    let _ = writeln!(
-        s,
-        "  pitch 音高     {}",
-        versus(
+            false,
+        ),
+        (
+            "pitch var 语调",
+            m.pitch_sd_st,
+            b.and_then(|b| b.pitch_sd_st),
+            "st",
+            false,
+        ),
+        (
+            "pitch 音高    ",
             m.pitch_median_hz,
             b.and_then(|b| b.pitch_median_hz),
             "Hz",
-            true
-        )
-    );
+            true,
+        ),
+    ];
+    for (label, now, base, unit, pct) in rows {
+        let _ = writeln!(s, "  {label} {}", versus(now, base, unit, pct));
+    }
     if let Some(pr) = &p.profile {
         if pr.kind == ProfileType::Undetermined {
             let _ = writeln!(
