@@ -22,7 +22,7 @@ pub const CALLS_FALSE_PER_MIN_SAD: f64 = 0.06;
 /// (rate r 0.68 -> 0.70) moved one of 64 modified stretches (EMOVO m1, slow)
 /// to undetermined (84.4 % -> 82.8 %) and one unmodified one from eagle to
 /// undetermined (93.8 % -> 100 %).
-pub const PROFILES_INTENDED: f64 = 0.82;
+pub const PROFILES_INTENDED: f64 = 0.90;
 pub const PROFILES_UNMODIFIED_UNDETERMINED: f64 = 0.99;
 /// Agent cues on two-party calls built from the corpora (`eval cues`; targets
 /// 95 % of overlaps and dead air within ±0.3 s, talk share within 2 points).

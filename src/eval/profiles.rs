@@ -24,7 +24,7 @@ use crate::measures::Measures;
 use crate::offline::{self, Options};
 
 /// Seconds of utterances (cycled if a speaker has fewer) per speaker.
-const SPEECH_S: f64 = 24.0;
+const SPEECH_S: f64 = 32.0;
 
 /// The language code of a corpus.
 pub fn language_of(c: Corpus) -> &'static str {
