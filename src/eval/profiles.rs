@@ -23,7 +23,8 @@ use crate::classify::profile::{LanguageNorms, ProfileNorms, ProfileType};
 use crate::measures::Measures;
 use crate::offline::{self, Options};
 
-/// Seconds of utterances (cycled if a speaker has fewer) per speaker.
+/// Seconds of utterances (cycled if a speaker has fewer) per speaker: enough
+/// that a tempo x1.3 variant still has the 15 s + 5 s a profile needs to settle.
 const SPEECH_S: f64 = 32.0;
 
 /// The language code of a corpus.
