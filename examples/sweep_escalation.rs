@@ -46,7 +46,8 @@ fn main() {
         .unwrap();
         let pts: Vec<(f64, Option<f64>, bool)> = r.channels[0]
             .timeline
-            .iter()
+            .points()
+            .map(|p| p.expect("read the timeline"))
             .map(|p| {
                 (
                     p.time_s,

@@ -2,9 +2,9 @@
 //! [`Analyzer`] per channel, and collect a [`FileReport`].
 //!
 //! Memory does not grow with the audio: the decoder hands out blocks of at
-//! most a few thousand frames and the analysers keep fixed state. Only the
-//! timeline grows, by one point per channel per update interval (4 per second
-//! by default).
+//! most a few thousand frames, the analysers keep fixed state, and each
+//! channel's [`Timeline`] keeps only its newest points in memory (the older
+//! ones go to a temporary file).
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -13,7 +13,8 @@ use crate::analyzer::Frame;
 use crate::analyzer::{Analyzer, AnalyzerConfig, AnalyzerError, Sink, TimelinePoint};
 use crate::audio::decode::{DecodeError, Decoder};
 use crate::classify::{Alert, Models};
-use crate::cues::{self, CueParams, CueTracker, PartyView};
+use crate::cues::{self, CueParams, CueTracker, PartyView, RecoveryTracker};
+use crate::report::timeline::Timeline;
 use crate::report::{ChannelReport, FileReport, Role, Warning};
 
 /// A DC offset above this (−40 dB re full scale) is worth telling: it is
@@ -62,9 +63,11 @@ impl Default for Options {
 }
 
 /// Collects what one channel's analyser produces.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 struct Collected {
-    timeline: Vec<TimelinePoint>,
+    timeline: Timeline,
+    /// The anger recovery cue, followed as the points come.
+    recovery: RecoveryTracker,
     alerts: Vec<Alert>,
     /// Voice activity of hops not yet handed to the cue tracker.
     speech: Vec<bool>,
@@ -80,7 +83,8 @@ impl Sink for Collected {
     }
 
     fn point(&mut self, point: &TimelinePoint) {
-        self.timeline.push(point.clone());
+        self.timeline.push(point);
+        self.recovery.push(point);
     }
 
     fn alert(&mut self, alert: &Alert) {
@@ -195,13 +199,15 @@ impl Run {
             sample_rate,
             roles,
             analyzers,
-            timelines: vec![
-                Collected {
+            timelines: (0..channels)
+                .map(|_| Collected {
+                    timeline: Timeline::new(),
+                    recovery: RecoveryTracker::new(&options.cues),
+                    alerts: Vec::new(),
+                    speech: Vec::new(),
                     cues: channels == 2,
-                    ..Collected::default()
-                };
-                channels
-            ],
+                })
+                .collect(),
             chunk_frames: options.chunk_frames.map(NonZeroUsize::get),
             pending: vec![Vec::new(); channels],
             frames: 0,
@@ -261,6 +267,7 @@ impl Run {
     fn finish(mut self, file: String, codec: String) -> FileReport {
         let mut warnings = Vec::new();
         let mut channels = Vec::new();
+        let mut recoveries = Vec::new();
         for (((mut a, mut collected), rest), role) in self
             .analyzers
             .into_iter()
@@ -284,6 +291,7 @@ impl Run {
             if fraction >= CLIPPING_WARNING {
                 warnings.push(Warning::Clipping { role, fraction });
             }
+            recoveries.push((role, collected.recovery.finish()));
             channels.push(ChannelReport {
                 role,
                 summary: a.summary(),
@@ -296,10 +304,11 @@ impl Run {
             let turns = tracker.finish();
             let view = |role| {
                 let c = channels.iter().find(|c: &&ChannelReport| c.role == role)?;
+                let (_, recovery) = recoveries.iter().find(|(r, _)| *r == role)?;
                 Some(PartyView {
                     summary: &c.summary,
                     profile: &c.profile,
-                    timeline: &c.timeline,
+                    recovery: recovery.clone(),
                     alerts: &c.alerts,
                 })
             };
@@ -318,5 +327,32 @@ impl Run {
             cues: cues.flatten(),
             warnings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::synth;
+
+    #[test]
+    fn a_long_call_reports_every_point_the_core_made() {
+        // 10 minutes: more points than the timeline keeps in memory.
+        let call: Vec<f32> = synth::demo_call(8000).repeat(15);
+        let options = Options::default();
+        let report = analyze_samples("long", 8000, &[&call], &options).unwrap();
+        let mut a =
+            Analyzer::with_models(8000, options.config, Role::Customer, options.models.clone())
+                .unwrap();
+        let mut expected: Vec<TimelinePoint> = Vec::new();
+        a.process(&call, &mut expected);
+        a.finish(&mut expected);
+        let timeline = &report.channels[0].timeline;
+        assert!(expected.len() > crate::report::timeline::RECENT_POINTS);
+        let got: Vec<TimelinePoint> = timeline.points().map(Result::unwrap).collect();
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "the points read back differ from the core's");
+        let peak = expected.iter().filter_map(|p| p.anger_score).reduce(f64::max);
+        assert_eq!(timeline.peak_anger(), peak);
     }
 }

@@ -463,7 +463,8 @@ pub struct Cues {
 pub struct PartyView<'a> {
     pub summary: &'a Measures,
     pub profile: &'a Profile,
-    pub timeline: &'a [TimelinePoint],
+    /// The party's anger recovery over the call.
+    pub recovery: Recovery,
     pub alerts: &'a [Alert],
 }
 
@@ -484,7 +485,7 @@ pub fn whole_call(
         turns,
         agent_anger_s,
         pace: pace(customer, agent, params),
-        recovery: recovery(customer.timeline, params),
+        recovery: customer.recovery.clone(),
     }
 }
 
@@ -511,35 +512,61 @@ fn pace(customer: &PartyView, agent: &PartyView, params: &CueParams) -> Pace {
     }
 }
 
-fn recovery(timeline: &[TimelinePoint], params: &CueParams) -> Recovery {
-    let scored: Vec<(f64, f64)> = timeline
-        .iter()
-        .filter_map(|p| p.anger_score.map(|s| (p.time_s, s)))
-        .collect();
-    // The first of equal peaks: the moment the anger topped out.
-    let peak = scored
-        .iter()
-        .copied()
-        .fold(None, |best: Option<(f64, f64)>, (t, s)| match best {
-            Some((_, b)) if b >= s => best,
-            _ => Some((t, s)),
-        });
-    let escalated = peak.is_some_and(|(_, s)| s >= params.tense_score);
-    let calm_at = peak
-        .filter(|_| escalated)
-        .and_then(|(pt, _)| {
-            scored
-                .iter()
-                .find(|(t, s)| *t > pt && *s < params.calm_score)
-        })
-        .map(|(t, _)| *t);
-    Recovery {
-        peak_score: peak.map(|p| p.1),
-        peak_s: peak.map(|p| p.0),
-        escalated,
-        recovered: calm_at.is_some(),
-        recovery_s: calm_at.zip(peak).map(|(c, (p, _))| c - p),
-        final_score: scored.last().map(|p| p.1),
+/// Follows the customer's anger score point by point for [`Recovery`]: the
+/// peak, and the first calm score after it. Constant memory, however long the
+/// call.
+#[derive(Debug, Clone)]
+pub struct RecoveryTracker {
+    calm_score: f64,
+    tense_score: f64,
+    /// The first of equal highest scores: the moment the anger topped out.
+    peak: Option<(f64, f64)>,
+    /// The first point after the peak scored below the calm threshold.
+    calm_at: Option<f64>,
+    last: Option<f64>,
+}
+
+impl RecoveryTracker {
+    pub fn new(params: &CueParams) -> RecoveryTracker {
+        RecoveryTracker {
+            calm_score: params.calm_score,
+            tense_score: params.tense_score,
+            peak: None,
+            calm_at: None,
+            last: None,
+        }
+    }
+
+    /// One timeline point (points come in time order).
+    pub fn push(&mut self, point: &TimelinePoint) {
+        let Some(s) = point.anger_score else { return };
+        let t = point.time_s;
+        match self.peak {
+            Some((_, best)) if best >= s => {
+                if self.calm_at.is_none() && s < self.calm_score {
+                    self.calm_at = Some(t);
+                }
+            }
+            _ => {
+                self.peak = Some((t, s));
+                self.calm_at = None;
+            }
+        }
+        self.last = Some(s);
+    }
+
+    pub fn finish(&self) -> Recovery {
+        let peak = self.peak;
+        let escalated = peak.is_some_and(|(_, s)| s >= self.tense_score);
+        let calm_at = self.calm_at.filter(|_| escalated);
+        Recovery {
+            peak_score: peak.map(|p| p.1),
+            peak_s: peak.map(|p| p.0),
+            escalated,
+            recovered: calm_at.is_some(),
+            recovery_s: calm_at.zip(peak).map(|(c, (p, _))| c - p),
+            final_score: self.last,
+        }
     }
 }
 
@@ -681,7 +708,7 @@ mod tests {
             let view = |m| PartyView {
                 summary: m,
                 profile: &profile,
-                timeline: &[],
+                recovery: RecoveryTracker::new(&CueParams::default()).finish(),
                 alerts: &[],
             };
             pace(&view(&c), &view(&a), &CueParams::default()).verdict
@@ -703,6 +730,13 @@ mod tests {
             .enumerate()
             .map(|(i, &s)| point(i as f64, Some(s)))
             .collect();
+        let recovery = |points: &[TimelinePoint], params: &CueParams| {
+            let mut t = RecoveryTracker::new(params);
+            for p in points {
+                t.push(p);
+            }
+            t.finish()
+        };
         let r = recovery(&tl, &CueParams::default());
         assert_eq!(r.peak_s, Some(3.0));
         assert!(r.escalated && r.recovered);
@@ -713,5 +747,17 @@ mod tests {
         assert!(r.escalated && !r.recovered && r.recovery_s.is_none());
         let calm: Vec<TimelinePoint> = (0..5).map(|i| point(i as f64, Some(0.2))).collect();
         assert!(!recovery(&calm, &CueParams::default()).escalated);
+        // A calm spell, then a higher peak: the recovery counts from the higher one.
+        let twice: Vec<TimelinePoint> = [0.2, 0.8, 0.1, 0.9, 0.5, 0.15, 0.1]
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| point(i as f64, Some(s)))
+            .collect();
+        let r = recovery(&twice, &CueParams::default());
+        assert_eq!((r.peak_s, r.recovery_s), (Some(3.0), Some(2.0)));
+        // Unscored points change nothing.
+        let mut gaps = twice.clone();
+        gaps.insert(4, point(3.5, None));
+        assert_eq!(recovery(&gaps, &CueParams::default()), r);
     }
 }

@@ -103,11 +103,7 @@ impl SummaryRow {
                     .filter(|a| a.kind == AlertKind::AngerRising)
                     .map(|a| a.time_s)
                     .collect(),
-                peak_anger: c
-                    .timeline
-                    .iter()
-                    .filter_map(|p| p.anger_score)
-                    .reduce(f64::max),
+                peak_anger: c.timeline.peak_anger(),
             })
         };
         let cues = r.cues.as_ref().map(|c| {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::{FileReport, MEASURE_COLUMNS, SCORE, SECONDS, round};
 use crate::analyzer::TimelinePoint;
+use crate::measures::Measures;
 
 /// Which rows a CSV report holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,23 +38,25 @@ pub fn write_header(w: &mut impl Write, layout: Layout) -> io::Result<()> {
 pub fn write_rows(w: &mut impl Write, report: &FileReport, layout: Layout) -> io::Result<()> {
     let file = quote(&report.file);
     for ch in &report.channels {
-        let mut row = |time_s: f64, m, point: Option<&TimelinePoint>| -> io::Result<()> {
-            write!(w, "{file},{},{}", ch.role, round(time_s, SECONDS))?;
-            for c in &MEASURE_COLUMNS {
-                write!(w, ",{}", c.cell(m))?;
-            }
-            if let Some(p) = point {
-                let score = p
-                    .anger_score
-                    .map_or(String::new(), |v| round(v, SCORE).to_string());
-                write!(w, ",{score},{}", p.state.as_str())?;
-            }
-            writeln!(w)
-        };
+        let mut row =
+            |time_s: f64, m: &Measures, point: Option<&TimelinePoint>| -> io::Result<()> {
+                write!(w, "{file},{},{}", ch.role, round(time_s, SECONDS))?;
+                for c in &MEASURE_COLUMNS {
+                    write!(w, ",{}", c.cell(m))?;
+                }
+                if let Some(p) = point {
+                    let score = p
+                        .anger_score
+                        .map_or(String::new(), |v| round(v, SCORE).to_string());
+                    write!(w, ",{score},{}", p.state.as_str())?;
+                }
+                writeln!(w)
+            };
         match layout {
             Layout::Timeline => {
-                for p in &ch.timeline {
-                    row(p.time_s, &p.measures, Some(p))?;
+                for p in ch.timeline.points() {
+                    let p = p?;
+                    row(p.time_s, &p.measures, Some(&p))?;
                 }
             }
             Layout::Summary => row(report.duration_s, &ch.summary, None)?,

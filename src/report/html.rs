@@ -211,7 +211,12 @@ fn nice_step(raw: f64) -> f64 {
 fn series(ch: &ChannelReport, f: impl Fn(&TimelinePoint) -> Option<f64>) -> Series {
     (
         ch.role,
-        ch.timeline.iter().map(|p| (p.time_s, f(p))).collect(),
+        // A long call plots every n-th point (see `Timeline::plot`).
+        ch.timeline
+            .plot()
+            .iter()
+            .map(|p| (p.time_s, f(p)))
+            .collect(),
     )
 }
 

@@ -26,6 +26,7 @@ pub mod csv;
 pub mod events;
 pub mod html;
 pub mod text;
+pub mod timeline;
 
 pub use crate::role::Role;
 
@@ -81,7 +82,7 @@ impl Serialize for Warning {
 }
 
 /// The analysis of one channel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct ChannelReport {
     pub role: Role,
     /// Measures over the whole channel.
@@ -89,7 +90,7 @@ pub struct ChannelReport {
     /// The party's communication style (reported inside `summary`).
     pub profile: Profile,
     /// Sliding-window measures at regular moments (the analyser's update interval).
-    pub timeline: Vec<TimelinePoint>,
+    pub timeline: timeline::Timeline,
     pub alerts: Vec<Alert>,
 }
 
@@ -132,14 +133,22 @@ impl Serialize for FileReport {
 
 impl Serialize for ChannelReport {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Timeline<'a>(&'a [TimelinePoint]);
+        struct Timeline<'a>(&'a timeline::Timeline);
         impl Serialize for Timeline<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.iter().map(|p| RoundedMeasures {
-                    point: Some(p),
-                    measures: &p.measures,
-                    profile: None,
-                }))
+                use serde::ser::{Error, SerializeSeq};
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for p in self.0.points() {
+                    let p = p.map_err(|e| {
+                        S::Error::custom(format!("cannot read back the timeline: {e}"))
+                    })?;
+                    seq.serialize_element(&RoundedMeasures {
+                        point: Some(&p),
+                        measures: &p.measures,
+                        profile: None,
+                    })?;
+                }
+                seq.end()
             }
         }
         let mut st = s.serialize_struct("ChannelReport", 4)?;
