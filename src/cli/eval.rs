@@ -485,7 +485,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} two-party calls ({:.1} min; {}), events within ±{} s of the truth at both ends; truth speech extent: 10 ms RMS within {} dB of the utterance's peak",
+        "{} two-party calls ({:.1} min; {}), events within ±{} s of the truth at both ends; truth speech extent: 10 ms RMS in 300–3400 Hz within {} dB of the utterance's peak and above the line noise",
         score.calls,
         score.audio_s / 60.0,
         if a.synthetic {

@@ -27,7 +27,10 @@ pub const PROFILES_INTENDED: f64 = 0.90;
 pub const PROFILES_UNMODIFIED_UNDETERMINED: f64 = 0.99;
 /// Agent cues on two-party calls built from the corpora (`eval cues`; targets
 /// 95 % of overlaps and dead air within ±0.3 s, talk share within 2 points).
-pub const CUES_OVERLAPS_FOUND: f64 = 0.88;
+/// With the truth measured in the telephone band and above the line noise
+/// (it counted sibilants above 4 kHz and sub-noise tails): overlaps 96.4 %
+/// (27/28, was 88.6 % of 35), dead air 100 % (44/44, was 97.4 %).
+pub const CUES_OVERLAPS_FOUND: f64 = 0.96;
 pub const CUES_STARTER_RIGHT: f64 = 0.97;
-pub const CUES_DEAD_AIR_FOUND: f64 = 0.97;
+pub const CUES_DEAD_AIR_FOUND: f64 = 0.99;
 pub const CUES_SHARE_WITHIN_2PP: f64 = 0.93;
