@@ -60,11 +60,19 @@ fn main() {
             x.1,
             x.2,
             if x.3 { '#' } else { '.' },
-            if inside(&call.truth.customer, x.0) { 'T' } else { '.' },
+            if inside(&call.truth.customer, x.0) {
+                'T'
+            } else {
+                '.'
+            },
             y.1,
             y.2,
             if y.3 { '#' } else { '.' },
-            if inside(&call.truth.agent, x.0) { 'T' } else { '.' },
+            if inside(&call.truth.agent, x.0) {
+                'T'
+            } else {
+                '.'
+            },
         );
     }
 }

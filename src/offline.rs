@@ -69,8 +69,8 @@ struct Collected {
     /// The anger recovery cue, followed as the points come.
     recovery: RecoveryTracker,
     alerts: Vec<Alert>,
-    /// Voice activity of hops not yet handed to the cue tracker.
-    speech: Vec<bool>,
+    /// Voice activity and level of hops not yet handed to the cue tracker.
+    speech: Vec<(bool, f32)>,
     /// Whether to keep `speech` (two-party recordings only).
     cues: bool,
 }
@@ -78,7 +78,7 @@ struct Collected {
 impl Sink for Collected {
     fn frame(&mut self, frame: &Frame) {
         if self.cues {
-            self.speech.push(frame.speech);
+            self.speech.push((frame.speech, frame.level_db));
         }
     }
 
@@ -225,8 +225,8 @@ impl Run {
     fn hand_over_speech(&mut self) {
         if let Some(tracker) = &mut self.cues {
             for (t, &role) in self.timelines.iter_mut().zip(&self.roles) {
-                for &s in &t.speech {
-                    tracker.push(role, s);
+                for &(s, level) in &t.speech {
+                    tracker.push(role, s, level);
                 }
                 t.speech.clear();
             }
@@ -278,8 +278,8 @@ impl Run {
             a.process(rest, &mut collected);
             a.finish(&mut collected);
             if let Some(tracker) = &mut self.cues {
-                for &s in &collected.speech {
-                    tracker.push(role, s);
+                for &(s, level) in &collected.speech {
+                    tracker.push(role, s, level);
                 }
             }
             let health = a.health();
@@ -351,8 +351,14 @@ mod tests {
         assert!(expected.len() > crate::report::timeline::RECENT_POINTS);
         let got: Vec<TimelinePoint> = timeline.points().map(Result::unwrap).collect();
         assert_eq!(got.len(), expected.len());
-        assert!(got == expected, "the points read back differ from the core's");
-        let peak = expected.iter().filter_map(|p| p.anger_score).reduce(f64::max);
+        assert!(
+            got == expected,
+            "the points read back differ from the core's"
+        );
+        let peak = expected
+            .iter()
+            .filter_map(|p| p.anger_score)
+            .reduce(f64::max);
         assert_eq!(timeline.peak_anger(), peak);
     }
 }

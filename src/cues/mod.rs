@@ -6,7 +6,9 @@
 //! keeps fixed state, so a live monitor can run it with the same results,
 //! [`turns::TalkSmoother::delay`] hops late. What it measures:
 //!
-//! - **talk**: seconds of talk per party and each party's share of the talk;
+//! - **talk**: seconds of talk per party and each party's share of the talk
+//!   (speech more than `tail_db` under the party's loudest moment of the last
+//!   `tail_window_s` is a fading tail, not talk: [`turns::TailGate`]);
 //! - **overlaps**: both parties talking at once for at least `min_overlap_s`.
 //!   Whoever started their current spurt later started the overlap (talked
 //!   over the other); overlaps that start in the same hop are `both`;
@@ -34,7 +36,7 @@ use crate::classify::profile::ProfileType;
 use crate::classify::{Alert, AlertKind, Profile};
 use crate::measures::Measures;
 use crate::report::Role;
-use turns::TalkSmoother;
+use turns::{TailGate, TalkSmoother};
 
 /// Settings of the cues.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +47,10 @@ pub struct CueParams {
     pub min_spurt_s: f64,
     /// The core's voice-activity hangover, s (taken off the end of spurts).
     pub vad_hangover_s: f64,
+    /// Speech more than this far under the party's loudest hop of the last
+    /// `tail_window_s` is a fading tail, not talk, dB (see [`TailGate`]).
+    pub tail_db: f32,
+    pub tail_window_s: f64,
     /// Shorter overlaps are not counted, s (a word of acknowledgement while
     /// the other talks is not talking over them).
     pub min_overlap_s: f64,
@@ -71,6 +77,8 @@ impl Default for CueParams {
             bridge_s: 0.3,
             min_spurt_s: 0.15,
             vad_hangover_s: crate::dsp::vad::VadParams::default().hangover_s,
+            tail_db: 35.0,
+            tail_window_s: 2.0,
             min_overlap_s: 0.3,
             dead_air_s: 5.0,
             monologue_gap_s: 2.0,
@@ -175,6 +183,7 @@ struct MonoState {
 #[derive(Debug, Clone)]
 pub struct CueTracker {
     params: CueParams,
+    gates: [TailGate; 2],
     smoothers: [TalkSmoother; 2],
     /// Smoothed decisions of one party waiting for the other's.
     queued: [std::collections::VecDeque<bool>; 2],
@@ -202,8 +211,14 @@ impl CueTracker {
             hops(params.min_spurt_s),
             hops(params.vad_hangover_s),
         );
+        let g = TailGate::new(
+            params.tail_db,
+            hops(params.tail_window_s),
+            hops(params.vad_hangover_s),
+        );
         Self {
             params,
+            gates: [g.clone(), g],
             smoothers: [s.clone(), s],
             queued: Default::default(),
             hop: 0,
@@ -231,11 +246,13 @@ impl CueTracker {
         self.smoothers[0].delay()
     }
 
-    /// The next hop's raw voice activity of one party. The two parties may
-    /// be fed independently (their hops are paired in order).
-    pub fn push(&mut self, role: Role, speech: bool) {
+    /// The next hop of one party: the core's voice activity and level
+    /// ([`crate::analyzer::Frame`]'s `speech` and `level_db`). The two
+    /// parties may be fed independently (their hops are paired in order).
+    pub fn push(&mut self, role: Role, speech: bool, level_db: f32) {
         let p = party(role);
-        if let Some(v) = self.smoothers[p].push(speech) {
+        let talk = self.gates[p].push(speech, level_db);
+        if let Some(v) = self.smoothers[p].push(talk) {
             self.queued[p].push_back(v);
         }
         self.pair();
@@ -581,8 +598,8 @@ mod tests {
             ..params
         });
         for (c, a) in customer.chars().zip(agent.chars()) {
-            t.push(Role::Customer, c == '#');
-            t.push(Role::Agent, a == '#');
+            t.push(Role::Customer, c == '#', -20.0);
+            t.push(Role::Agent, a == '#', -20.0);
         }
         t.finish()
     }

@@ -79,8 +79,11 @@ impl Piece {
 pub fn speech_talk(x: &[f32], rate: u32) -> Vec<(f64, f64)> {
     use crate::dsp::filter::Cascade;
     let fs = f64::from(rate);
-    let mut band = Cascade::butter_highpass(4, TELEPHONE_BAND.0, fs)
-        .then(Cascade::butter_lowpass(4, TELEPHONE_BAND.1, fs));
+    let mut band = Cascade::butter_highpass(4, TELEPHONE_BAND.0, fs).then(Cascade::butter_lowpass(
+        4,
+        TELEPHONE_BAND.1,
+        fs,
+    ));
     let x: Vec<f32> = x.iter().map(|&v| band.process(v)).collect();
     // White line noise: the band holds its share of the noise power.
     let band_share = (TELEPHONE_BAND.1 - TELEPHONE_BAND.0) / (fs / 2.0);

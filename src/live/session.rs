@@ -177,7 +177,7 @@ struct Emitted<'a> {
 impl Sink for Emitted<'_> {
     fn frame(&mut self, frame: &crate::analyzer::Frame) {
         if let Some(c) = self.cues.as_deref_mut() {
-            c.push(self.role, frame.speech);
+            c.push(self.role, frame.speech, frame.level_db);
         }
     }
 
