@@ -224,6 +224,49 @@ fn find_device(spec: &CaptureSpec) -> Result<(cpal::Device, String), CaptureErro
     }
 }
 
+/// Asks the sound server whether named devices still exist.
+///
+/// When a PulseAudio source goes away (a headset unplugged, a softphone's
+/// virtual device unloaded), the server moves its capture streams to the
+/// default source instead of failing them, and cpal says nothing: the monitor
+/// would go on listening to the wrong device. Checking the device list
+/// every few seconds catches it. One connection to the server is kept for
+/// the checks (a new one each time costs a thread and a handshake).
+#[derive(Default)]
+pub struct PresenceCheck {
+    host: Option<cpal::Host>,
+}
+
+impl PresenceCheck {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `Some(false)` when the sound server answers and `spec`'s device is not
+    /// in its list; `None` when that cannot be told cheaply: the default
+    /// device (it follows the server's default by design), devices of other
+    /// hosts (listing ALSA hardware disturbs it), or a server that does not
+    /// answer (the stream itself reports that).
+    pub fn present(&mut self, spec: &CaptureSpec) -> Option<bool> {
+        let parsed = cpal::DeviceId::from_str(spec.device.as_ref()?).ok()?;
+        if parsed.host().to_string() != "pulseaudio" {
+            return None;
+        }
+        if self.host.is_none() {
+            self.host = cpal::host_from_id(parsed.host()).ok();
+        }
+        let devices = match self.host.as_ref()?.devices() {
+            Ok(d) => d,
+            Err(_) => {
+                // Reconnect next time (the server may have restarted).
+                self.host = None;
+                return None;
+            }
+        };
+        Some(devices.filter_map(|d| d.id().ok()).any(|id| id == parsed))
+    }
+}
+
 /// An open capture stream. Dropping it stops the capture.
 pub struct Capture {
     _stream: cpal::Stream,

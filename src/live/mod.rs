@@ -27,7 +27,7 @@ use crossbeam_channel::{Sender, bounded};
 
 use crate::Role;
 use crate::analyzer::AnalyzerError;
-use crate::audio::capture::{self, Capture, CaptureError, CaptureSpec};
+use crate::audio::capture::{self, Capture, CaptureError, CaptureSpec, PresenceCheck};
 use crate::audio::decode::{DecodeError, Decoder};
 use crate::report::events::Party;
 use notify::{Desktop, Notifier};
@@ -42,6 +42,8 @@ use view::{View, ViewMode};
 const POOL_BUFFERS: usize = 256;
 /// Seconds between attempts to re-open a lost device.
 const REOPEN_EVERY: Duration = Duration::from_secs(1);
+/// Seconds between checks that a named sound-server device still exists.
+const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 /// A device silent (no callbacks at all) this long is reported.
 const STALL: Duration = Duration::from_secs(3);
 /// Minimum time between two desktop notifications.
@@ -125,6 +127,7 @@ struct Slot {
     last_frames: Vec<u64>,
     last_progress: Instant,
     stalled: bool,
+    next_presence: Instant,
 }
 
 /// Runs a live session until the input ends, `stop` is set (Ctrl-C), the
@@ -184,6 +187,7 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
                 next_retry: Instant::now(),
                 last_progress: Instant::now(),
                 stalled: false,
+                next_presence: Instant::now() + PRESENCE_EVERY,
             });
         }
     }
@@ -279,6 +283,7 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
 
     // Supervise until something ends the session.
     let mut failure = None;
+    let mut presence = PresenceCheck::new();
     let end_reason = loop {
         if stop.load(Ordering::Relaxed) {
             break "stopped (Ctrl-C)".to_string();
@@ -292,7 +297,13 @@ pub fn run(mut opts: LiveOptions, stop: Arc<AtomicBool>) -> Result<LiveReport, L
         if analysis.is_finished() {
             break "analysis stopped".to_string();
         }
-        if let Err(e) = supervise(&mut slots, &queue, &notices, opts.exit_on_device_loss) {
+        if let Err(e) = supervise(
+            &mut slots,
+            &mut presence,
+            &queue,
+            &notices,
+            opts.exit_on_device_loss,
+        ) {
             failure = Some(e);
             break "device lost".to_string();
         }
@@ -359,6 +370,7 @@ fn spawn_replay(
 /// Watches the devices: reports errors and stalls, re-opens lost devices.
 fn supervise(
     slots: &mut [Slot],
+    presence: &mut PresenceCheck,
     queue: &ChunkQueue,
     notices: &Sender<LiveEvent>,
     exit_on_loss: bool,
@@ -379,7 +391,13 @@ fn supervise(
                         notice(format!("{}: audio route changed; following it", s.name))
                     }
                     K::RealtimeDenied => {}
-                    _ => lost = Some(e),
+                    _ => lost = Some(e.to_string()),
+                }
+            }
+            if lost.is_none() && Instant::now() >= s.next_presence {
+                s.next_presence = Instant::now() + PRESENCE_EVERY;
+                if presence.present(&s.spec) == Some(false) {
+                    lost = Some("the device is gone from the sound server".into());
                 }
             }
             // A device can also just stop calling back.
@@ -414,7 +432,7 @@ fn supervise(
             if exit_on_loss {
                 return Err(LiveError::DeviceLost {
                     device: s.name.clone(),
-                    reason: e.to_string(),
+                    reason: e,
                 });
             }
             notice(format!(
@@ -425,6 +443,11 @@ fn supervise(
         }
         if s.capture.is_none() && Instant::now() >= s.next_retry {
             s.next_retry = Instant::now() + REOPEN_EVERY;
+            // Still gone: opening would only fail (after listing every
+            // host's devices for its message, which wakes ALSA and JACK).
+            if presence.present(&s.spec) == Some(false) {
+                continue;
+            }
             match capture::open(&s.spec, queue.producer()) {
                 Ok(c) => {
                     notice(format!(
@@ -433,6 +456,7 @@ fn supervise(
                     ));
                     s.capture = Some(c);
                     s.last_progress = Instant::now();
+                    s.next_presence = Instant::now() + PRESENCE_EVERY;
                 }
                 Err(e) if e.is_transient() => {}
                 Err(e) => {

@@ -90,7 +90,7 @@ fn emit<W: Write + Send>(outputs: &mut Outputs<W>, summary: &mut OutputSummary, 
     }
 }
 
-/// The JSON line of an event (`None` for notices, which are for people).
+/// The JSON line of an event.
 pub fn event_line(e: &LiveEvent) -> Option<String> {
     Some(match e {
         LiveEvent::Point {
@@ -118,7 +118,7 @@ pub fn event_line(e: &LiveEvent) -> Option<String> {
             message,
             message_zh,
         } => events::cue(*role, *time_s, kind, *seconds, message, message_zh),
-        LiveEvent::Notice(_) => return None,
+        LiveEvent::Notice(m) => events::notice(m),
         LiveEvent::End { time_s, reason } => events::end(*time_s, reason),
     })
 }

@@ -16,7 +16,7 @@ use crate::audio::resample::StreamResampler;
 
 /// Seconds of audio one party may run ahead of another before the one
 /// behind (a device that stopped delivering) is padded with silence.
-const MAX_LAG_S: f64 = 1.0;
+pub(crate) const MAX_LAG_S: f64 = 1.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {

@@ -3,7 +3,10 @@
 //!
 //! One [`Analyzer`] per party, the same core `analyze` uses, so a recording
 //! replayed live gives what it gives offline. Audio a source could not hand
-//! over is replaced by as much silence, so the party's clock stays true.
+//! over is replaced by as much silence, so the party's clock stays true, and
+//! so is the time a party's device was gone (lost, or silent) once it is
+//! more than [`MAX_LAG_S`] behind the other party: its alerts, and the cues
+//! that pair the two parties hop by hop, stay on the call's clock.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +15,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 
 use super::queue::{Chunk, Consumer};
+use super::record::MAX_LAG_S;
+
+/// A party whose device is gone is kept this close to the other party's
+/// time, s (a few callbacks: when the device comes back, its audio lands on
+/// the call's clock).
+const LOST_LAG_S: f64 = 0.1;
 use crate::Role;
 use crate::analyzer::{
     Analyzer, AnalyzerConfig, AnalyzerError, BaselineMeasures, Sink, TimelinePoint,
@@ -263,6 +272,7 @@ pub fn run(
             s.fill_dropped(&consumer);
         }
         s.fill_dropped(&consumer);
+        s.fill_lagging(&consumer);
         s.report_cues();
         let now = Instant::now();
         if now >= next_status {
@@ -406,6 +416,38 @@ impl Analysis<'_> {
                 continue;
             }
             p.dropped_seen = dropped;
+            while missing > 0 {
+                let n = missing.min(SILENCE.len() as u64) as usize;
+                self.analyse(i, &SILENCE[..n], Instant::now());
+                missing -= n as u64;
+            }
+        }
+    }
+
+    /// Feeds silence to a party more than [`MAX_LAG_S`] behind the other
+    /// (its device stopped delivering), or more than [`LOST_LAG_S`] while its
+    /// device is known to be gone, up to the other's time. The recorder gets
+    /// the same silence, so the recording is what was analysed.
+    fn fill_lagging(&mut self, consumer: &Consumer) {
+        const SILENCE: [f32; 1024] = [0.0; 1024];
+        let time = |p: &Party| {
+            p.analyzer
+                .as_ref()
+                .map(|a| p.frames as f64 / f64::from(a.input_rate()))
+        };
+        let Some(leader) = self.parties.iter().filter_map(time).reduce(f64::max) else {
+            return;
+        };
+        for i in 0..self.parties.len() {
+            let p = &self.parties[i];
+            let (Some(t), Some(a)) = (time(p), p.analyzer.as_ref()) else {
+                continue;
+            };
+            let connected = consumer.counters(i).connected.load(Ordering::Relaxed);
+            if leader - t <= if connected { MAX_LAG_S } else { LOST_LAG_S } {
+                continue;
+            }
+            let mut missing = ((leader - t) * f64::from(a.input_rate())) as u64;
             while missing > 0 {
                 let n = missing.min(SILENCE.len() as u64) as usize;
                 self.analyse(i, &SILENCE[..n], Instant::now());

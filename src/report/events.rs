@@ -188,6 +188,20 @@ pub fn cue(
     })
 }
 
+/// `{"type":"notice", "message"}`: something about the capture a person
+/// should know (a device lost or back, audio that stopped or converted).
+pub fn notice(message: &str) -> String {
+    #[derive(Serialize)]
+    struct Notice<'a> {
+        r#type: &'static str,
+        message: &'a str,
+    }
+    line(&Notice {
+        r#type: "notice",
+        message,
+    })
+}
+
 /// `{"type":"end", "time_s", "reason"}`.
 pub fn end(time_s: f64, reason: &str) -> String {
     #[derive(Serialize)]
