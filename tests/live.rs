@@ -285,3 +285,89 @@ fn ctrl_c_leaves_a_complete_recording_and_an_end_event() {
         "recorded {recorded} s, heard {heard} s"
     );
 }
+
+#[test]
+fn minutes_of_silence_then_clipped_speech_raise_no_false_alarm_and_one_clipping_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("demo.wav");
+    let st = tonewatch()
+        .args([
+            "demo",
+            "--speed",
+            "200",
+            "--quiet",
+            "--no-notify",
+            "--record",
+        ])
+        .arg(&rec)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let demo: Vec<i16> = hound::WavReader::open(&rec)
+        .unwrap()
+        .samples::<i16>()
+        .map(Result::unwrap)
+        .collect();
+    // Two minutes of a dead line (digital zero), then the call four times too loud.
+    let file = dir.path().join("silence-then-clipping.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&file, spec).unwrap();
+    for _ in 0..16000 * 120 {
+        w.write_sample(0i16).unwrap();
+    }
+    for &x in &demo {
+        w.write_sample((i32::from(x) * 4).clamp(-32768, 32767) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let ev = dir.path().join("ev.jsonl");
+    let out = tonewatch()
+        .args(["live", "--replay"])
+        .arg(&file)
+        .args(["--speed", "200", "--quiet", "--no-notify", "--events"])
+        .arg(&ev)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v = events(&ev);
+    let clipping: Vec<&Value> = v
+        .iter()
+        .filter(|e| e["type"] == "notice" && e["message"].as_str().unwrap().contains("clipping"))
+        .collect();
+    assert_eq!(
+        clipping.len(),
+        1,
+        "one notice for 40 s of clipping: {clipping:?}"
+    );
+    assert!(
+        clipping[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("customer audio is clipping"),
+        "{clipping:?}"
+    );
+    assert!(
+        anger_times(&v).iter().all(|&t| t > 120.0),
+        "no alert during the silence: {:?}",
+        anger_times(&v)
+    );
+    let end = v.iter().find(|e| e["type"] == "end").unwrap();
+    let t = end["time_s"].as_f64().unwrap();
+    assert!(
+        (t - 160.0).abs() < 0.5,
+        "the session ran over the whole file: {t}"
+    );
+    // The silence scored nothing: no point in the first two minutes has a score.
+    assert!(
+        v.iter()
+            .filter(|e| e["type"] == "point" && e["time_s"].as_f64().unwrap() < 120.0)
+            .all(|e| e["anger_score"].is_null()),
+        "silence has no anger score"
+    );
+}

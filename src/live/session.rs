@@ -16,6 +16,10 @@ use crossbeam_channel::Sender;
 
 use super::queue::{Chunk, Consumer};
 use super::record::MAX_LAG_S;
+use crate::offline::CLIPPING_WARNING;
+
+/// Seconds of audio between two clipping notices of one party.
+const CLIPPING_TOLD_EVERY_S: f64 = 60.0;
 
 /// A party whose device is gone is kept this close to the other party's
 /// time, s (a few callbacks: when the device comes back, its audio lands on
@@ -170,6 +174,10 @@ struct Party {
     converted: Vec<f32>,
     frames: u64,
     dropped_seen: u64,
+    /// Input health (samples, clipped) at the last clipping check.
+    clip_seen: (u64, u64),
+    /// Audio time of the last clipping notice.
+    clip_told_s: Option<f64>,
 }
 
 /// Collects what one `process` call emits, with the latency of each point.
@@ -251,6 +259,8 @@ pub fn run(
                 converted: Vec::new(),
                 frames: 0,
                 dropped_seen: 0,
+                clip_seen: (0, 0),
+                clip_told_s: None,
             })
             .collect(),
         latency: LatencyHistogram::default(),
@@ -278,6 +288,7 @@ pub fn run(
         if now >= next_status {
             next_status = now + Duration::from_secs_f64(config.status_every_s);
             let _ = out.send(status(&s.parties, &consumer, &s.latency));
+            s.tell_clipping();
         }
         if now >= next_summary {
             next_summary = now + Duration::from_secs_f64(config.summary_every_s);
@@ -322,6 +333,7 @@ pub fn run(
         let closed = c.finish();
         s.report_cues_of(&closed);
     }
+    s.tell_clipping();
     send_summaries(&s.parties, out);
     let _ = out.send(status(&s.parties, &consumer, &s.latency));
     let _ = out.send(LiveEvent::End {
@@ -452,6 +464,38 @@ impl Analysis<'_> {
                 let n = missing.min(SILENCE.len() as u64) as usize;
                 self.analyse(i, &SILENCE[..n], Instant::now());
                 missing -= n as u64;
+            }
+        }
+    }
+
+    /// Tells when a party's audio clips (the input gain is too high: the
+    /// level reads low and the pitch may be off), at most once a minute of
+    /// audio per party, judged over the audio since the last look (at least
+    /// a second of it).
+    fn tell_clipping(&mut self) {
+        for p in &mut self.parties {
+            let Some(a) = p.analyzer.as_ref() else {
+                continue;
+            };
+            let h = a.health();
+            let samples = h.samples - p.clip_seen.0;
+            if samples < u64::from(a.input_rate()) {
+                continue;
+            }
+            let fraction = (h.clipped - p.clip_seen.1) as f64 / samples as f64;
+            let seconds = samples as f64 / f64::from(a.input_rate());
+            p.clip_seen = (h.samples, h.clipped);
+            let now = a.time_s();
+            let quiet = p
+                .clip_told_s
+                .is_none_or(|t| now - t >= CLIPPING_TOLD_EVERY_S);
+            if fraction >= CLIPPING_WARNING && quiet {
+                p.clip_told_s = Some(now);
+                let _ = self.out.send(LiveEvent::Notice(format!(
+                    "{} audio is clipping ({:.2} % of samples over the last {seconds:.0} s): lower the input gain (the level reads low, pitch may be off)",
+                    p.role,
+                    fraction * 100.0
+                )));
             }
         }
     }
