@@ -1,8 +1,9 @@
 use std::{
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Condvar, Mutex,
+        Arc, Mutex, OnceLock,
     },
+    thread::Thread,
     time::{Duration, Instant},
 };
 
@@ -24,27 +25,42 @@ use crate::{
 
 const LATENCY_MAX_INTERVAL: Duration = Duration::from_millis(100);
 
+// tonewatch patch (see TONEWATCH-PATCH.md): upstream woke the latency thread after EVERY data
+// callback (a mutex lock + condvar notify inside the audio callback), and the thread then made
+// a `timing_info` server round trip: with 40 ms callbacks, 25 round trips a second per stream,
+// most of the client's CPU. Now the callback asks for a poll only when the last one is at least
+// this old (an atomic load per callback, one `unpark` a second), so the latency is re-measured
+// about once a second, still right after a callback as upstream. Between polls the callbacks
+// interpolate as upstream (see `interpolation_start`), capped at LATENCY_MAX_INTERVAL.
+const LATENCY_POLL_INTERVAL: Duration = Duration::from_secs(1);
+// Without callbacks (corked stream) the thread still polls, this often.
+const LATENCY_IDLE_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
 // Coordinates the latency polling thread
 struct LatencyHandle {
     // Cancellation on drop
     cancel: Arc<AtomicBool>,
-    // Event-driven early wakeup from callbacks and play/pause
-    update: Arc<(Mutex<bool>, Condvar)>,
+    // tonewatch patch: the latency thread, set once it is spawned. It parks between polls;
+    // play/pause/drop and (at most once per LATENCY_POLL_INTERVAL) the data callback unpark it.
+    // Replaces upstream's Mutex<bool> + Condvar, so the audio callback takes no lock.
+    thread: Arc<OnceLock<Thread>>,
+    // Set by the data callback when it has asked for a poll, cleared by the latency thread once
+    // the poll is stored, so the callback unparks at most once per poll.
+    requested: Arc<AtomicBool>,
 }
 
 impl LatencyHandle {
     fn new() -> Self {
         Self {
             cancel: Arc::new(AtomicBool::new(false)),
-            update: Arc::new((Mutex::new(false), Condvar::new())),
+            thread: Arc::new(OnceLock::new()),
+            requested: Arc::new(AtomicBool::new(false)),
         }
     }
 
     // Trigger an early poll
     fn notify(&self) {
-        let (lock, cvar) = &*self.update;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cvar.notify_one();
+        wake(&self.thread);
     }
 
     // Signal cancellation and wake the thread immediately
@@ -188,7 +204,9 @@ impl Stream {
         };
 
         let handle = LatencyHandle::new();
-        let update_callback = handle.update.clone();
+        let thread_callback = handle.thread.clone();
+        let requested_callback = handle.requested.clone();
+        let mut prev_callback_usec = 0u64;
 
         // Wrap the write callback to match the pulseaudio signature.
         let callback = move |buf: &mut [u8]| {
@@ -204,9 +222,10 @@ impl Stream {
             // window, and a stale poll_usec (e.g. after cork/uncork where timing_info blocks)
             // would otherwise saturate latency to zero.
             let elapsed_since_poll = elapsed_usec
-                .saturating_sub(poll_usec)
+                .saturating_sub(interpolation_start(poll_usec, prev_callback_usec))
                 .min(LATENCY_MAX_INTERVAL.as_micros() as u64);
             let latency = stored_latency.saturating_sub(elapsed_since_poll);
+            prev_callback_usec = elapsed_usec;
 
             let playback_time = elapsed + Duration::from_micros(latency);
 
@@ -230,10 +249,14 @@ impl Stream {
 
             data_callback(&mut data, &OutputCallbackInfo { timestamp });
 
-            // Notify the latency thread that audio was written, so it updates timing info.
-            let (lock, cvar) = &*update_callback;
-            *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            cvar.notify_one();
+            // tonewatch patch: upstream notified the latency thread here after every write
+            // (mutex + condvar); now only when the last poll is LATENCY_POLL_INTERVAL old.
+            request_poll_if_due(
+                elapsed_usec,
+                poll_usec,
+                &requested_callback,
+                &thread_callback,
+            );
 
             // We always consider the full buffer filled, because cpal's
             // user-facing API doesn't allow short writes.
@@ -271,7 +294,7 @@ impl Stream {
         });
 
         let cancel_thread = handle.cancel.clone();
-        let update_thread = handle.update.clone();
+        let requested_thread = handle.requested.clone();
         let stream_clone = stream.clone();
         let latency_clone = current_latency_micros.clone();
         let poll_clone = last_poll_micros.clone();
@@ -303,19 +326,21 @@ impl Stream {
                     timing_info.write_offset,
                     timing_info.read_offset,
                 );
+                // tonewatch patch: the next callback may ask for a poll again.
+                requested_thread.store(false, Ordering::Relaxed);
 
-                // Wait until woken by a write/play/pause/drop event or until LATENCY_MAX_INTERVAL.
-                let (lock, cvar) = &*update_thread;
-                let Ok(guard) = lock.lock() else { break };
-                let (mut guard, _) = cvar
-                    .wait_timeout_while(guard, LATENCY_MAX_INTERVAL, |notified| !*notified)
-                    .unwrap_or_else(|e| e.into_inner());
-                *guard = false;
+                // tonewatch patch: upstream waited on a condvar, woken by every write, for at
+                // most LATENCY_MAX_INTERVAL. Park until a callback asks for a poll (at most once
+                // per LATENCY_POLL_INTERVAL), play/pause/drop unparks, or the idle interval
+                // passes. Spurious wake-ups only mean an early poll.
+                std::thread::park_timeout(LATENCY_IDLE_POLL_INTERVAL);
             }
         });
 
         latch.add_thread(driver_handle.thread().clone());
         latch.add_thread(latency_handle.thread().clone());
+        // tonewatch patch: let callbacks and play/pause/drop unpark the latency thread.
+        let _ = handle.thread.set(latency_handle.thread().clone());
         Ok(Self {
             inner: StreamInner::Playback(stream, start, handle),
             workers: vec![driver_handle, latency_handle],
@@ -352,7 +377,9 @@ impl Stream {
         })?;
 
         let handle = LatencyHandle::new();
-        let update_callback = handle.update.clone();
+        let thread_callback = handle.thread.clone();
+        let requested_callback = handle.requested.clone();
+        let mut prev_callback_usec = 0u64;
 
         let callback = move |buf: &[u8]| {
             let elapsed = Instant::now().saturating_duration_since(start);
@@ -367,9 +394,10 @@ impl Stream {
             // window, and a stale poll_usec (e.g. after cork/uncork where timing_info blocks)
             // would otherwise keep inflating the interpolated latency up to the cap.
             let elapsed_since_poll = elapsed_usec
-                .saturating_sub(poll_usec)
+                .saturating_sub(interpolation_start(poll_usec, prev_callback_usec))
                 .min(LATENCY_MAX_INTERVAL.as_micros() as u64);
             let latency = stored_latency.saturating_add(elapsed_since_poll);
+            prev_callback_usec = elapsed_usec;
 
             let capture_time = elapsed
                 .checked_sub(Duration::from_micros(latency))
@@ -392,10 +420,14 @@ impl Stream {
 
             data_callback(&data, &InputCallbackInfo { timestamp });
 
-            // Notify the latency thread that audio was read, so it updates timing info.
-            let (lock, cvar) = &*update_callback;
-            *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            cvar.notify_one();
+            // tonewatch patch: upstream notified the latency thread here after every read
+            // (mutex + condvar); now only when the last poll is LATENCY_POLL_INTERVAL old.
+            request_poll_if_due(
+                elapsed_usec,
+                poll_usec,
+                &requested_callback,
+                &thread_callback,
+            );
         };
 
         let stream =
@@ -403,7 +435,7 @@ impl Stream {
 
         // Spawn a thread to monitor the stream's latency in a loop.
         let cancel_thread = handle.cancel.clone();
-        let update_thread = handle.update.clone();
+        let requested_thread = handle.requested.clone();
         let stream_clone = stream.clone();
         let latency_clone = current_latency_micros.clone();
         let poll_clone = last_poll_micros.clone();
@@ -439,18 +471,17 @@ impl Stream {
                     timing_info.write_offset,
                     timing_info.read_offset,
                 );
+                // tonewatch patch: the next callback may ask for a poll again.
+                requested_thread.store(false, Ordering::Relaxed);
 
-                // Wait until woken by a read/play/pause/drop event or until LATENCY_MAX_INTERVAL.
-                let (lock, cvar) = &*update_thread;
-                let Ok(guard) = lock.lock() else { break };
-                let (mut guard, _) = cvar
-                    .wait_timeout_while(guard, LATENCY_MAX_INTERVAL, |notified| !*notified)
-                    .unwrap_or_else(|e| e.into_inner());
-                *guard = false;
+                // tonewatch patch: as in new_playback, park instead of the condvar wait.
+                std::thread::park_timeout(LATENCY_IDLE_POLL_INTERVAL);
             }
         });
 
         latch.add_thread(latency_handle.thread().clone());
+        // tonewatch patch: let callbacks and play/pause/drop unpark the latency thread.
+        let _ = handle.thread.set(latency_handle.thread().clone());
         Ok(Self {
             inner: StreamInner::Record(stream, start, handle),
             workers: vec![latency_handle],
@@ -480,4 +511,39 @@ fn store_latency(
         latency.as_micros().try_into().unwrap_or(u64::MAX),
         Ordering::Relaxed,
     );
+}
+
+// tonewatch patch: wake the latency thread (no-op before it is spawned). `unpark` takes no lock;
+// a wake-up that arrives while the thread is polling makes its next park return at once, i.e.
+// one extra poll.
+fn wake(thread: &OnceLock<Thread>) {
+    if let Some(thread) = thread.get() {
+        thread.unpark();
+    }
+}
+
+// tonewatch patch: called by the data callback after the user's callback. Asks for a poll once
+// the last one is LATENCY_POLL_INTERVAL old; otherwise an atomic load and a compare.
+fn request_poll_if_due(
+    elapsed_usec: u64,
+    poll_usec: u64,
+    requested: &AtomicBool,
+    thread: &OnceLock<Thread>,
+) {
+    if elapsed_usec.saturating_sub(poll_usec) >= LATENCY_POLL_INTERVAL.as_micros() as u64
+        && !requested.swap(true, Ordering::Relaxed)
+    {
+        wake(thread);
+    }
+}
+
+// tonewatch patch: where the latency interpolation starts. Upstream polled after every
+// callback, so it interpolated from the last poll, which was always just after the previous
+// callback. Polls are now ~1 s apart, but each still follows a callback, and the server-side
+// buffer goes back to the polled state after each callback (the callback takes all there is, or
+// fills the request); so interpolate from the later of the last poll and the previous callback.
+// In steady state this gives upstream's estimate (off by the poll's own delay after its callback,
+// ~1 ms); the caller keeps upstream's cap at LATENCY_MAX_INTERVAL.
+fn interpolation_start(poll_usec: u64, prev_callback_usec: u64) -> u64 {
+    poll_usec.max(prev_callback_usec)
 }
