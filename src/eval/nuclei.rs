@@ -16,7 +16,7 @@ use crate::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
 use crate::audio::telephone::{RATE as TEL_RATE, telephone_channel};
 use crate::classify::logistic;
 use crate::dsp::nuclei::{
-    FeatureStack, NucleusModel, OFFSETS, base_feature_names, contour_feature_names,
+    FeatureStack, NucleusDetector, NucleusModel, OFFSETS, base_feature_names, contour_feature_names,
 };
 
 /// L2 penalty of the shipped model.
@@ -207,7 +207,7 @@ pub fn train(data: &Path, config: AnalyzerConfig, l2: f64) -> Result<NucleusMode
     }
     let fit = logistic::fit(&ds.x, &ds.y, l2);
     let positives = ds.y.iter().filter(|&&v| v).count();
-    Ok(NucleusModel {
+    let mut model = NucleusModel {
         name: "nuclei".into(),
         description: "Probability that a hop lies in a syllable nucleus (vowel, or syllabic nasal/liquid), from per-hop spectral shape, relative level, periodicity, balance and flux at the given hop offsets; logistic regression, class-balanced.".into(),
         base_features: base_feature_names(),
@@ -218,6 +218,7 @@ pub fn train(data: &Path, config: AnalyzerConfig, l2: f64) -> Result<NucleusMode
         weights: fit.weights,
         bias: fit.bias,
         l2,
+        rate_scale: 1.0,
         trained_on: format!(
             "EmoDB speakers {} ({} utterances, clean and telephone): {} speech hops, {} in nuclei",
             ds.speakers.join(" "),
@@ -226,7 +227,55 @@ pub fn train(data: &Path, config: AnalyzerConfig, l2: f64) -> Result<NucleusMode
             positives
         ),
         produced_by: "tonewatch train nuclei".into(),
-    })
+    };
+    let (scale, files) = fit_rate_scale(data, config, &model)?;
+    model.rate_scale = scale;
+    model.trained_on.push_str(&format!(
+        "; rate scale from {files} clean utterances of the same speakers"
+    ));
+    Ok(model)
+}
+
+/// The least-squares scale (through the origin) from the rates `model`'s
+/// detector gives to the true syllable rates, over the tuning speakers'
+/// clean utterances (as `eval rate` counts them: syllables over the truth's
+/// speech time, against nuclei over the detected speech time).
+fn fit_rate_scale(
+    data: &Path,
+    config: AnalyzerConfig,
+    model: &NucleusModel,
+) -> Result<(f64, usize), String> {
+    let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
+    let (mut tc, mut cc, mut files) = (0.0, 0.0, 0);
+    for u in utts.iter().filter(|u| is_tuning_speaker(&u.speaker)) {
+        let Some(silb) = &u.syllables else { continue };
+        let truth = SyllableTruth::load(silb).map_err(|e| e.to_string())?;
+        let (samples, rate) = corpus::read_wav(&u.path)?;
+        let audible = corpus::audible_duration(&samples, rate).min(2.0);
+        let Some((n, dur)) = truth.rate(audible, false, 0.0) else {
+            continue;
+        };
+        // The analyser's frames do not depend on the nucleus model; its
+        // detector is run again here with the new one.
+        let frames = frames_of(&samples, rate, config)?;
+        let mut detector = NucleusDetector::with_model(config.nuclei, model);
+        let mut nuclei = 0usize;
+        for f in &frames {
+            nuclei += usize::from(detector.push(f.nucleus_input()).is_some());
+        }
+        let speech_s = frames.iter().filter(|f| f.speech).count() as f64 * crate::HOP_S;
+        if speech_s < crate::measures::MIN_SPEECH_FOR_RATE_S {
+            continue;
+        }
+        let (t, c) = (n as f64 / dur, nuclei as f64 / speech_s);
+        tc += t * c;
+        cc += c * c;
+        files += 1;
+    }
+    if cc <= 0.0 {
+        return Err("no tuning utterances with a measured speech rate".into());
+    }
+    Ok((tc / cc, files))
 }
 
 #[cfg(test)]

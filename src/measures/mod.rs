@@ -61,7 +61,8 @@ pub struct Measures {
     pub voiced_s: f64,
     /// Syllable nuclei found.
     pub syllables: u32,
-    /// Syllables per second of speech.
+    /// Syllables per second of speech: `syllables` × the nucleus model's
+    /// calibration ([`crate::dsp::nuclei::rate_scale`]) / `speech_s`.
     pub speech_rate_syl_s: Option<f64>,
     /// Active speech level, dBFS (full-scale sine = 0 dBFS), speech frames only.
     pub active_level_dbfs: Option<f64>,
@@ -123,8 +124,8 @@ impl Sums {
         m.speech_s = self.speech_hops as f64 * hop;
         m.voiced_s = self.voiced_hops as f64 * hop;
         m.syllables = self.nuclei as u32;
-        m.speech_rate_syl_s =
-            (m.speech_s >= MIN_SPEECH_FOR_RATE_S).then(|| self.nuclei as f64 / m.speech_s);
+        m.speech_rate_syl_s = (m.speech_s >= MIN_SPEECH_FOR_RATE_S)
+            .then(|| self.nuclei as f64 * crate::dsp::nuclei::rate_scale() / m.speech_s);
         let per_speech_hop =
             |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
         m.spectral_balance_db =
