@@ -62,6 +62,10 @@ pub enum CaptureError {
         channels: u16,
         wanted: u16,
     },
+    #[error(
+        "audio device '{device}': an output, not an input; to hear what it plays, capture its monitor '{monitor}'"
+    )]
+    OutputOnly { device: String, monitor: String },
     #[error("audio device '{device}': sample format {format} cannot be captured (DSD)")]
     Format { device: String, format: String },
 }
@@ -283,9 +287,22 @@ pub struct Capture {
 /// handing its audio to `producer`.
 pub fn open(spec: &CaptureSpec, producer: Producer) -> Result<Capture, CaptureError> {
     let (device, name) = find_device(spec)?;
-    let config = device
-        .default_input_config()
-        .map_err(|e| device_error(&name, "has no input format", e))?;
+    let config = device.default_input_config().map_err(|e| {
+        // A PulseAudio sink named where its monitor was meant (the usual
+        // slip when capturing a softphone's output).
+        let monitor = format!("{name}.monitor");
+        if name.starts_with("pulseaudio:")
+            && !name.ends_with(".monitor")
+            && device.supports_output()
+        {
+            CaptureError::OutputOnly {
+                device: name.clone(),
+                monitor,
+            }
+        } else {
+            device_error(&name, "has no input format", e)
+        }
+    })?;
     let channels = config.channels();
     for &(_, pick) in &spec.parties {
         if let Pick::Channel(c) = pick
