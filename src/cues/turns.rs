@@ -18,6 +18,8 @@
 
 use std::collections::VecDeque;
 
+use crate::dsp::sliding::SlidingExtreme;
+
 /// A spurt of talk in hop indices, `end` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spurt {
@@ -138,10 +140,9 @@ impl TalkSmoother {
 #[derive(Debug, Clone)]
 pub struct TailGate {
     tail_db: f32,
-    window: u64,
     hangover: u64,
-    /// Monotonic deque of (hop, level) for the sliding maximum.
-    maxq: VecDeque<(u64, f32)>,
+    /// Loudest hop of the window.
+    loudest: SlidingExtreme<f32>,
     /// Hops since the level was last within `tail_db` of the maximum.
     since_loud: u64,
     next: u64,
@@ -151,9 +152,8 @@ impl TailGate {
     pub fn new(tail_db: f32, window_hops: u64, hangover_hops: u64) -> Self {
         Self {
             tail_db,
-            window: window_hops.max(1),
             hangover: hangover_hops,
-            maxq: VecDeque::with_capacity(window_hops as usize + 1),
+            loudest: SlidingExtreme::max(window_hops.max(1)),
             since_loud: u64::MAX,
             next: 0,
         }
@@ -164,18 +164,9 @@ impl TailGate {
     pub fn push(&mut self, speech: bool, level_db: f32) -> bool {
         let n = self.next;
         self.next += 1;
-        while self.maxq.back().is_some_and(|&(_, l)| l <= level_db) {
-            self.maxq.pop_back();
-        }
-        self.maxq.push_back((n, level_db));
-        while self
-            .maxq
-            .front()
-            .is_some_and(|&(i, _)| i + self.window <= n)
-        {
-            self.maxq.pop_front();
-        }
-        let peak = self.maxq.front().map_or(level_db, |&(_, l)| l);
+        self.loudest.push(n, level_db);
+        self.loudest.expire(n);
+        let peak = self.loudest.get().unwrap_or(level_db);
         if level_db >= peak - self.tail_db {
             self.since_loud = 0;
         } else {

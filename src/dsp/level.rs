@@ -13,7 +13,7 @@
 //! Convention: levels are reported in dBFS where a full-scale sine reads
 //! 0 dBFS (AES17). ITU "dBov" is 3.01 dB lower.
 
-use std::collections::VecDeque;
+use super::sliding::SlidingExtreme;
 
 use crate::{ANALYSIS_RATE, HOP};
 
@@ -48,8 +48,7 @@ pub struct EnvelopeFollower {
     p: f64,
     q: f64,
     /// Sliding maximum of per-hop envelope peaks over the hangover.
-    maxq: VecDeque<(u64, f64)>,
-    hold_hops: u64,
+    held: SlidingExtreme<f64>,
     index: u64,
 }
 
@@ -66,8 +65,7 @@ impl EnvelopeFollower {
             g: (-1.0 / (ANALYSIS_RATE as f64 * TIME_CONSTANT_S)).exp(),
             p: 0.0,
             q: 0.0,
-            maxq: VecDeque::with_capacity(hold_hops as usize + 2),
-            hold_hops,
+            held: SlidingExtreme::max(hold_hops),
             index: 0,
         }
     }
@@ -86,18 +84,9 @@ impl EnvelopeFollower {
         }
         let i = self.index;
         self.index += 1;
-        while self.maxq.back().is_some_and(|&(_, v)| v <= peak) {
-            self.maxq.pop_back();
-        }
-        self.maxq.push_back((i, peak));
-        while self
-            .maxq
-            .front()
-            .is_some_and(|&(j, _)| j + self.hold_hops < i + 1)
-        {
-            self.maxq.pop_front();
-        }
-        let held = self.maxq.front().map_or(0.0, |&(_, v)| v);
+        self.held.push(i, peak);
+        self.held.expire(i);
+        let held = self.held.get().unwrap_or(0.0);
         let held_db = 20.0 * held.max(1e-30).log10();
         let bin = ((held_db - LOWEST_DB) / BIN_DB).floor();
         let mean_sq = energy / hop.len().max(1) as f64;

@@ -19,11 +19,11 @@
 //! Everything is gain-invariant (levels enter relative to the floor and to
 //! the recent speech) and causal with a bounded delay.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use super::sliding::SlidingExtreme;
 use super::spectrum::SHAPE_BANDS;
 use crate::HOP_S;
 
@@ -140,8 +140,8 @@ pub struct FeatureStack {
     filled: usize,
     /// Slot of the newest hop.
     newest: usize,
-    maxq: VecDeque<(u64, f32)>,
-    reference_hops: u64,
+    /// Loudest speech hop of the last [`REFERENCE_S`].
+    loudest: SlidingExtreme<f32>,
     index: u64,
 }
 
@@ -169,8 +169,7 @@ impl FeatureStack {
             inputs: [None; SPAN],
             filled: 0,
             newest: SPAN - 1,
-            maxq: VecDeque::with_capacity(reference_hops as usize + 1),
-            reference_hops,
+            loudest: SlidingExtreme::max(reference_hops),
             index: 0,
         }
     }
@@ -182,19 +181,10 @@ impl FeatureStack {
         let i = self.index;
         self.index += 1;
         if x.speech {
-            while self.maxq.back().is_some_and(|&(_, v)| v <= x.level_db) {
-                self.maxq.pop_back();
-            }
-            self.maxq.push_back((i, x.level_db));
+            self.loudest.push(i, x.level_db);
         }
-        while self
-            .maxq
-            .front()
-            .is_some_and(|&(j, _)| j + self.reference_hops <= i)
-        {
-            self.maxq.pop_front();
-        }
-        let reference = self.maxq.front().map_or(x.level_db, |&(_, v)| v);
+        self.loudest.expire(i);
+        let reference = self.loudest.get().unwrap_or(x.level_db);
         let mut base = [0.0f32; BASE_FEATURES];
         for (b, s) in base.iter_mut().zip(&x.shape_db) {
             *b = s.clamp(-60.0, 20.0);
@@ -390,8 +380,8 @@ pub struct NucleusDetector {
     candidate: Option<Peak>,
     last_nucleus: f64,
     /// Sliding maximum of the speech contour for the loudness reference.
-    maxq: VecDeque<(u64, f32)>,
-    reference_hops: u64,
+    /// Highest sonority of a speech hop over the last `reference_s`.
+    loudest: SlidingExtreme<f32>,
     index: u64,
     last_probability: f32,
 }
@@ -413,8 +403,7 @@ impl NucleusDetector {
             valley: f32::INFINITY,
             candidate: None,
             last_nucleus: f64::NEG_INFINITY,
-            maxq: VecDeque::with_capacity(reference_hops as usize + 1),
-            reference_hops,
+            loudest: SlidingExtreme::max(reference_hops),
             index: 0,
             last_probability: 0.0,
         }
@@ -469,19 +458,10 @@ impl NucleusDetector {
         self.index += 1;
         let v = x.sonority_db;
         if x.input.speech {
-            while self.maxq.back().is_some_and(|&(_, u)| u <= v) {
-                self.maxq.pop_back();
-            }
-            self.maxq.push_back((i, v));
+            self.loudest.push(i, v);
         }
-        while self
-            .maxq
-            .front()
-            .is_some_and(|&(j, _)| j + self.reference_hops <= i)
-        {
-            self.maxq.pop_front();
-        }
-        let reference = self.maxq.front().map_or(f32::NEG_INFINITY, |&(_, u)| u);
+        self.loudest.expire(i);
+        let reference = self.loudest.get().unwrap_or(f32::NEG_INFINITY);
         let here = Peak {
             time_s: x.input.time_s,
             db: v,

@@ -7,7 +7,7 @@
 //! hangover that bridges stop closures inside words. All thresholds are
 //! relative to the floor, so a gain change does not change the decisions.
 
-use std::collections::VecDeque;
+use super::sliding::SlidingExtreme;
 
 use crate::HOP_S;
 
@@ -50,9 +50,8 @@ pub struct Activity {
 #[derive(Debug, Clone)]
 pub struct VoiceActivity {
     params: VadParams,
-    /// Monotonic deque of (frame index, level) for the sliding minimum.
-    minq: VecDeque<(u64, f32)>,
-    window: u64,
+    /// Lowest level of the last `floor_window_s`.
+    lowest: SlidingExtreme<f32>,
     hangover: u32,
     hold: u32,
     speaking: bool,
@@ -70,8 +69,7 @@ impl VoiceActivity {
     pub fn new(params: VadParams) -> Self {
         let window = (params.floor_window_s / HOP_S).round().max(1.0) as u64;
         Self {
-            minq: VecDeque::with_capacity(window as usize + 1),
-            window,
+            lowest: SlidingExtreme::min(window),
             hangover: (params.hangover_s / HOP_S).round() as u32,
             hold: 0,
             speaking: false,
@@ -92,24 +90,15 @@ impl VoiceActivity {
             self.since_silence = 0;
         }
         if self.since_silence >= FRAMES_SPANNED {
-            while self.minq.back().is_some_and(|&(_, v)| v >= level_db) {
-                self.minq.pop_back();
-            }
-            self.minq.push_back((i, level_db));
+            self.lowest.push(i, level_db);
         }
-        while self
-            .minq
-            .front()
-            .is_some_and(|&(j, _)| j + self.window <= i)
-        {
-            self.minq.pop_front();
-        }
-        if let Some(&(_, v)) = self.minq.front() {
+        self.lowest.expire(i);
+        if let Some(v) = self.lowest.get() {
             self.floor = v;
         }
         let above = level_db - self.floor;
         // No floor known yet (stream start): nothing to compare with.
-        let loud = level_db > p.silence_dbfs && !self.minq.is_empty();
+        let loud = level_db > p.silence_dbfs && self.lowest.get().is_some();
         if loud && (above >= p.on_db || (self.speaking && above >= p.off_db)) {
             self.speaking = true;
             self.hold = self.hangover;
