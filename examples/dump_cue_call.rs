@@ -43,11 +43,13 @@ fn main() {
     let g = run(&call.agent, Role::Agent);
     let inside = |v: &[(f64, f64)], t: f64| v.iter().any(|&(s, e)| t >= s && t < e);
     println!("{}", call.name);
-    for (s, e) in call.truth.customer.iter().filter(|x| x.1 > t0 && x.0 < t1) {
-        println!("truth customer {s:.2}-{e:.2}");
-    }
-    for (s, e) in call.truth.agent.iter().filter(|x| x.1 > t0 && x.0 < t1) {
-        println!("truth agent    {s:.2}-{e:.2}");
+    for (who, talk) in [
+        ("customer", &call.truth.customer),
+        ("agent   ", &call.truth.agent),
+    ] {
+        for (s, e) in talk.iter().filter(|x| x.1 > t0 && x.0 < t1) {
+            println!("truth {who} {s:.2}-{e:.2}");
+        }
     }
     println!("time  c_lvl c_flr c T | a_lvl a_flr a T");
     for (x, y) in c.iter().zip(&g) {

@@ -92,11 +92,9 @@ fn the_demo_through_the_live_path_alerts_like_analyze() {
     assert_eq!(r.duration(), 640_000);
 }
 
-#[test]
-fn a_stereo_replay_gives_two_parties_and_matches_analyze() {
-    let dir = tempfile::tempdir().unwrap();
-    // The demo call as the customer, and a quieter, delayed copy as the agent.
-    let rec = dir.path().join("demo.wav");
+/// The demo call as the live path records it (16 kHz mono), recorded in `dir`.
+fn demo_recording(dir: &Path) -> Vec<i16> {
+    let rec = dir.join("demo.wav");
     let st = tonewatch()
         .args([
             "demo",
@@ -110,11 +108,18 @@ fn a_stereo_replay_gives_two_parties_and_matches_analyze() {
         .status()
         .unwrap();
     assert!(st.success());
-    let mono: Vec<i16> = hound::WavReader::open(&rec)
+    hound::WavReader::open(&rec)
         .unwrap()
         .samples::<i16>()
         .map(Result::unwrap)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_stereo_replay_gives_two_parties_and_matches_analyze() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo call as the customer, and a quieter, delayed copy as the agent.
+    let mono = demo_recording(dir.path());
     let stereo = dir.path().join("call.wav");
     let spec = hound::WavSpec {
         channels: 2,
@@ -289,25 +294,7 @@ fn ctrl_c_leaves_a_complete_recording_and_an_end_event() {
 #[test]
 fn minutes_of_silence_then_clipped_speech_raise_no_false_alarm_and_one_clipping_notice() {
     let dir = tempfile::tempdir().unwrap();
-    let rec = dir.path().join("demo.wav");
-    let st = tonewatch()
-        .args([
-            "demo",
-            "--speed",
-            "200",
-            "--quiet",
-            "--no-notify",
-            "--record",
-        ])
-        .arg(&rec)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let demo: Vec<i16> = hound::WavReader::open(&rec)
-        .unwrap()
-        .samples::<i16>()
-        .map(Result::unwrap)
-        .collect();
+    let demo = demo_recording(dir.path());
     // Two minutes of a dead line (digital zero), then the call four times too loud.
     let file = dir.path().join("silence-then-clipping.wav");
     let spec = hound::WavSpec {

@@ -290,14 +290,13 @@ pub fn open(spec: &CaptureSpec, producer: Producer) -> Result<Capture, CaptureEr
     let config = device.default_input_config().map_err(|e| {
         // A PulseAudio sink named where its monitor was meant (the usual
         // slip when capturing a softphone's output).
-        let monitor = format!("{name}.monitor");
         if name.starts_with("pulseaudio:")
             && !name.ends_with(".monitor")
             && device.supports_output()
         {
             CaptureError::OutputOnly {
                 device: name.clone(),
-                monitor,
+                monitor: format!("{name}.monitor"),
             }
         } else {
             device_error(&name, "has no input format", e)

@@ -245,16 +245,15 @@ fn fit_rate_scale(
     config: AnalyzerConfig,
     model: &NucleusModel,
 ) -> Result<(f64, usize), String> {
-    let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
     let (mut tc, mut cc, mut files) = (0.0, 0.0, 0);
-    for u in utts.iter().filter(|u| is_tuning_speaker(&u.speaker)) {
-        let Some(silb) = &u.syllables else { continue };
-        let truth = SyllableTruth::load(silb).map_err(|e| e.to_string())?;
-        let (samples, rate) = corpus::read_wav(&u.path)?;
-        let audible = corpus::audible_duration(&samples, rate).min(2.0);
-        let Some((n, dur)) = truth.rate(audible, false, 0.0) else {
-            continue;
-        };
+    for t in super::rate::truth_utterances(data, |u| is_tuning_speaker(&u.speaker))? {
+        let super::rate::TruthUtterance {
+            samples,
+            rate,
+            syllables: n,
+            duration_s: dur,
+            ..
+        } = t?;
         // The analyser's frames do not depend on the nucleus model; its
         // detector is run again here with the new one.
         let frames = frames_of(&samples, rate, config)?;

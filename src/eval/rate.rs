@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::corpus::{self, Corpus, SyllableTruth};
+use super::corpus::{self, Corpus, SyllableTruth, Utterance};
 use super::nuclei::is_tuning_speaker;
 use super::stats::{mae, pearson};
 use crate::analyzer::{AnalyzerConfig, analyze_samples};
@@ -68,20 +68,58 @@ pub struct RateFigures {
     pub check: Agreement,
 }
 
+/// An EmoDB utterance with its true syllable count over the audible 2 s
+/// (what the rate figures are measured against).
+pub struct TruthUtterance {
+    pub utterance: Utterance,
+    pub samples: Vec<f32>,
+    pub rate: u32,
+    pub syllables: usize,
+    /// The truth's speech time, s.
+    pub duration_s: f64,
+}
+
+/// The EmoDB utterances `keep` accepts that have syllable labels, read one
+/// at a time.
+pub fn truth_utterances(
+    data: &Path,
+    keep: impl Fn(&Utterance) -> bool,
+) -> Result<impl Iterator<Item = Result<TruthUtterance, String>>, String> {
+    let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
+    Ok(utts.into_iter().filter(move |u| keep(u)).filter_map(|u| {
+        let silb = u.syllables.clone()?;
+        let read = || -> Result<Option<TruthUtterance>, String> {
+            let truth = SyllableTruth::load(&silb).map_err(|e| e.to_string())?;
+            let (samples, rate) = corpus::read_wav(&u.path)?;
+            let audible = corpus::audible_duration(&samples, rate).min(2.0);
+            let Some((syllables, duration_s)) = truth.rate(audible, false, 0.0) else {
+                return Ok(None);
+            };
+            Ok(Some(TruthUtterance {
+                utterance: u.clone(),
+                samples,
+                rate,
+                syllables,
+                duration_s,
+            }))
+        };
+        read().transpose()
+    }))
+}
+
 pub fn evaluate(
     data: &Path,
     config: AnalyzerConfig,
 ) -> Result<(Vec<RateRow>, RateFigures), String> {
-    let utts = corpus::load_manifest(data, Corpus::EmoDb).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
-    for u in &utts {
-        let Some(silb) = &u.syllables else { continue };
-        let truth = SyllableTruth::load(silb).map_err(|e| e.to_string())?;
-        let (samples, rate) = corpus::read_wav(&u.path)?;
-        let audible = corpus::audible_duration(&samples, rate).min(2.0);
-        let Some((n, dur)) = truth.rate(audible, false, 0.0) else {
-            continue;
-        };
+    for t in truth_utterances(data, |_| true)? {
+        let TruthUtterance {
+            utterance: u,
+            samples,
+            rate,
+            syllables: n,
+            duration_s: dur,
+        } = t?;
         let (_, clean) = analyze_samples(&samples, rate, config).map_err(|e| e.to_string())?;
         let tel = telephone_channel(&samples, rate).map_err(|e| e.to_string())?;
         let (_, tel_m) = analyze_samples(&tel, TEL_RATE, config).map_err(|e| e.to_string())?;

@@ -419,20 +419,25 @@ impl Analysis<'_> {
 
     /// Feeds silence for audio the sources had to drop since the last look.
     fn fill_dropped(&mut self, consumer: &Consumer) {
-        const SILENCE: [f32; 1024] = [0.0; 1024];
         for i in 0..self.parties.len() {
             let dropped = consumer.counters(i).frames_dropped.load(Ordering::Relaxed);
             let p = &mut self.parties[i];
-            let mut missing = dropped - p.dropped_seen;
+            let missing = dropped - p.dropped_seen;
             if missing == 0 || p.analyzer.is_none() {
                 continue;
             }
             p.dropped_seen = dropped;
-            while missing > 0 {
-                let n = missing.min(SILENCE.len() as u64) as usize;
-                self.analyse(i, &SILENCE[..n], Instant::now());
-                missing -= n as u64;
-            }
+            self.analyse_silence(i, missing);
+        }
+    }
+
+    /// Feeds `frames` of silence to party `i` (at its input rate).
+    fn analyse_silence(&mut self, i: usize, mut frames: u64) {
+        const SILENCE: [f32; 1024] = [0.0; 1024];
+        while frames > 0 {
+            let n = frames.min(SILENCE.len() as u64) as usize;
+            self.analyse(i, &SILENCE[..n], Instant::now());
+            frames -= n as u64;
         }
     }
 
@@ -441,30 +446,24 @@ impl Analysis<'_> {
     /// device is known to be gone, up to the other's time. The recorder gets
     /// the same silence, so the recording is what was analysed.
     fn fill_lagging(&mut self, consumer: &Consumer) {
-        const SILENCE: [f32; 1024] = [0.0; 1024];
-        let time = |p: &Party| {
-            p.analyzer
-                .as_ref()
-                .map(|a| p.frames as f64 / f64::from(a.input_rate()))
-        };
-        let Some(leader) = self.parties.iter().filter_map(time).reduce(f64::max) else {
+        let started = |p: &&Party| p.analyzer.is_some();
+        let Some(leader) =
+            (self.parties.iter().filter(started).map(party_audio_s)).reduce(f64::max)
+        else {
             return;
         };
         for i in 0..self.parties.len() {
             let p = &self.parties[i];
-            let (Some(t), Some(a)) = (time(p), p.analyzer.as_ref()) else {
+            let Some(a) = p.analyzer.as_ref() else {
                 continue;
             };
+            let t = party_audio_s(p);
             let connected = consumer.counters(i).connected.load(Ordering::Relaxed);
             if leader - t <= if connected { MAX_LAG_S } else { LOST_LAG_S } {
                 continue;
             }
-            let mut missing = ((leader - t) * f64::from(a.input_rate())) as u64;
-            while missing > 0 {
-                let n = missing.min(SILENCE.len() as u64) as usize;
-                self.analyse(i, &SILENCE[..n], Instant::now());
-                missing -= n as u64;
-            }
+            let missing = ((leader - t) * f64::from(a.input_rate())) as u64;
+            self.analyse_silence(i, missing);
         }
     }
 
