@@ -53,8 +53,6 @@ pub struct Timeline {
     /// Every `stride`-th point.
     plot: Vec<TimelinePoint>,
     plot_stride: usize,
-    /// Points pushed in all.
-    len: usize,
     /// Highest anger score of any point.
     peak_anger: Option<f64>,
 }
@@ -68,7 +66,6 @@ impl Timeline {
             spill_failed: false,
             plot: Vec::new(),
             plot_stride: 1,
-            len: 0,
             peak_anger: None,
         }
     }
@@ -78,7 +75,8 @@ impl Timeline {
         if let Some(s) = point.anger_score {
             self.peak_anger = Some(self.peak_anger.map_or(s, |p| p.max(s)));
         }
-        if self.len.is_multiple_of(self.plot_stride) {
+        let index = self.len();
+        if index.is_multiple_of(self.plot_stride) {
             if self.plot.len() == PLOT_POINTS {
                 // Keep every other point: those at multiples of the doubled stride.
                 let mut keep = false;
@@ -88,11 +86,10 @@ impl Timeline {
                 });
                 self.plot_stride *= 2;
             }
-            if self.len.is_multiple_of(self.plot_stride) {
+            if index.is_multiple_of(self.plot_stride) {
                 self.plot.push(point.clone());
             }
         }
-        self.len += 1;
         self.recent.push(point.clone());
         if self.recent.len() >= RECENT_POINTS && !self.spill_failed {
             if self.spill_recent().is_ok() {
@@ -123,11 +120,11 @@ impl Timeline {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.spilled + self.recent.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Highest anger score of the channel, if it was ever scored.
@@ -173,7 +170,7 @@ impl From<Vec<TimelinePoint>> for Timeline {
 impl fmt::Debug for Timeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeline")
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("spilled", &self.spilled)
             .finish_non_exhaustive()
     }
