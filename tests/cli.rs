@@ -684,23 +684,30 @@ fn usage_errors_exit_2() {
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let wav = mono_speech_wav(dir.path(), "call.wav");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tonewatch"))
-        .args(["analyze", "--format", "csv"])
-        .args([&wav, &wav, &wav])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Close the reading end before tonewatch writes: as `| head -0` would.
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert_eq!(stderr, "");
+    let wav = wav.to_str().unwrap();
+    // A report written through `analyze`'s sink, and one of `eval`'s
+    // (pitch-synth needs no corpus).
+    for args in [
+        &["analyze", "--format", "csv", wav, wav, wav][..],
+        &["eval", "pitch-synth"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tonewatch"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before tonewatch writes: as `| head -0` would.
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
 }

@@ -390,7 +390,7 @@ fn write_batch(
         .with_context(|| format!("cannot write {}", index.display()))?;
     let failed = rows.iter().filter(|r| r.status == "failed").count();
     let wall = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "{} calls ({failed} failed), {:.1} s of audio in {wall:.1} s ({:.0}× real time, {jobs} jobs): {}",
         rows.len(),
         audio_s,

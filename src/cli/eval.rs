@@ -97,9 +97,13 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     )?;
                 }
             }
-            println!(
+            say!(
                 "speech rate, EmoDB ({} files, syllables of the audible 2 s per second of speech): clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
-                f.files, f.clean_r, f.clean_mae, f.tel_r, f.tel_mae
+                f.files,
+                f.clean_r,
+                f.clean_mae,
+                f.tel_r,
+                f.tel_mae
             );
             for (name, h) in [
                 (
@@ -108,12 +112,16 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 ),
                 ("check half (odd speakers, never seen in training)", f.check),
             ] {
-                println!(
+                say!(
                     "  {name}, {} files: clean r = {:.3}, MAE = {:.2} syl/s; telephone r = {:.3}, MAE = {:.2} syl/s",
-                    h.files, h.clean_r, h.clean_mae, h.tel_r, h.tel_mae
+                    h.files,
+                    h.clean_r,
+                    h.clean_mae,
+                    h.tel_r,
+                    h.tel_mae
                 );
             }
-            Ok(print_checks(&[
+            print_checks(&[
                 (
                     "rate r clean (gate; target 0.85)",
                     format!("{:.3}", f.clean_r),
@@ -132,21 +140,21 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     format!("≥ {:.2}", gates::RATE_R_TELEPHONE),
                     f.tel_r >= gates::RATE_R_TELEPHONE,
                 ),
-            ]))
+            ])
         }
         Which::PitchSynth => {
             let f = pitch_synth::evaluate(config).map_err(|e| anyhow!(e))?;
-            println!(
+            say!(
                 "pitch on synthetic voices: {} s per F0 range ({} seeds), white noise at {} dB SNR, made at {} Hz",
                 pitch_synth::SIGNAL_S * pitch_synth::SEEDS.count() as f64,
                 pitch_synth::SEEDS.count(),
                 pitch_synth::SNR_DB,
                 pitch_synth::SIGNAL_RATE
             );
-            println!(
+            say!(
                 "frames scored where the 32 ms window is wholly voiced or wholly unvoiced; mixed frames left out"
             );
-            println!(
+            say!(
                 "{:<24} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} | {:>7} {:>7}",
                 "condition",
                 "voiced",
@@ -158,8 +166,8 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 "telGPE%",
                 "telVDE%"
             );
-            let line = |name: &str, c: &PitchScore, t: &PitchScore| {
-                println!(
+            let line = |name: &str, c: &PitchScore, t: &PitchScore| -> Result<()> {
+                say!(
                     "{:<24} {:>6} {:>6} {:>6} {:>7.2} {:>7.3} {:>7.2} | {:>7.2} {:>7.2}",
                     name,
                     c.truth_voiced,
@@ -171,21 +179,22 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     100.0 * t.gpe(),
                     100.0 * t.vde()
                 );
+                Ok(())
             };
             for &(lo, hi) in &pitch_synth::RANGES_HZ {
                 let in_range = |s: &pitch_synth::SignalScores| s.f0_lo == lo && s.f0_hi == hi;
                 let (c, t) = f.merged(in_range);
-                line(&format!("{lo:.0}-{hi:.0} Hz"), &c, &t);
+                line(&format!("{lo:.0}-{hi:.0} Hz"), &c, &t)?;
                 let (c, t) = f.merged(|s| in_range(s) && s.is_tuning_half());
-                line("  tuning (odd seeds)", &c, &t);
+                line("  tuning (odd seeds)", &c, &t)?;
                 let (c, t) = f.merged(|s| in_range(s) && !s.is_tuning_half());
-                line("  check (even seeds)", &c, &t);
+                line("  check (even seeds)", &c, &t)?;
             }
             let (c, t) = f.merged(|s| s.is_tuning_half());
-            line("all, tuning half", &c, &t);
+            line("all, tuning half", &c, &t)?;
             let (c, t) = f.merged(|s| !s.is_tuning_half());
-            line("all, check half", &c, &t);
-            line("all", &f.clean, &f.tel);
+            line("all, check half", &c, &t)?;
+            line("all", &f.clean, &f.tel)?;
             let checks: Vec<_> = f
                 .checks()
                 .into_iter()
@@ -198,14 +207,14 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     )
                 })
                 .collect();
-            Ok(print_checks(&checks))
+            print_checks(&checks)
         }
         Which::PitchReal => {
             let f = pitch_real::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
             if let Some(p) = &a.rows {
                 write_real_rows(p, &f.rows)?;
             }
-            print_real(&f);
+            print_real(&f)?;
             let checks: Vec<_> = f
                 .checks()
                 .into_iter()
@@ -218,11 +227,11 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     )
                 })
                 .collect();
-            Ok(print_checks(&checks))
+            print_checks(&checks)
         }
         Which::Volume => {
             let f = eval::volume::evaluate(&data()?, config).map_err(|e| anyhow!(e))?;
-            println!(
+            say!(
                 "volume over EmoDB+EMOVO ({} files, {} without a level): gain ±12 dB: max error {:.3} dB; white noise at 20 dB SNR: mean shift {:.2} dB, max {:.2} dB",
                 f.files,
                 f.no_level,
@@ -230,7 +239,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 f.mean_noise_shift_db,
                 f.max_noise_shift_db
             );
-            Ok(print_checks(&[
+            print_checks(&[
                 (
                     "level follows ±12 dB gain within 0.1 dB",
                     format!("{:.1} % of cases", 100.0 * f.gain_within_0_1),
@@ -253,7 +262,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     "0".into(),
                     f.silence_with_level == 0,
                 ),
-            ]))
+            ])
         }
         Which::Cues => run_cues(&a, data),
         Which::Calls => {
@@ -289,7 +298,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
             let f = eval::calls::evaluate(&data, config, eval::anger::DEFAULT_L2)
                 .map_err(|e| anyhow!(e))?;
             for r in &f.results {
-                println!(
+                say!(
                     "  {:<28} {:>6.1} s  turn {:>6}  alerts {:?}",
                     r.name,
                     r.duration_s,
@@ -298,7 +307,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 );
             }
             let share = f.detected as f64 / f.escalations.max(1) as f64;
-            println!(
+            say!(
                 "escalation calls: {} of {} alerted ({:.0} %), median delay from the first angry utterance {:.2} s",
                 f.detected,
                 f.escalations,
@@ -306,7 +315,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 f.median_delay_s
             );
             for (k, v) in &f.false_per_min {
-                println!(
+                say!(
                     "false anger_rising alerts per minute, {k} calls{}: {v:.3}",
                     if *k == "escalation" {
                         " (calm part)"
@@ -316,7 +325,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 );
             }
             let fpm = |k: &str| f.false_per_min.get(k).copied().unwrap_or(f64::NAN);
-            Ok(print_checks(&[
+            print_checks(&[
                 (
                     "escalations alerted (gate; target 90 %)",
                     format!("{:.1} %", 100.0 * share),
@@ -341,14 +350,14 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     format!("≤ {:.2}", gates::CALLS_FALSE_PER_MIN_SAD),
                     fpm("sad") <= gates::CALLS_FALSE_PER_MIN_SAD,
                 ),
-            ]))
+            ])
         }
         Which::Profiles => {
             let f = eval::profiles::evaluate(&data()?, &ProfileNorms::builtin())
                 .map_err(|e| anyhow!(e))?;
             let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
             for r in &f.results {
-                println!(
+                say!(
                     "  {:<12} {:<18} want {:<12} got {:<12} rate {:>5} level {:>7} pitch SD {:>5}",
                     r.speaker,
                     r.variant,
@@ -359,7 +368,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     fmt(r.pitch_sd)
                 );
             }
-            Ok(print_checks(&[
+            print_checks(&[
                 (
                     "modified speech named as intended (gate; target 90 %)",
                     format!("{:.1} %", 100.0 * f.intended_share),
@@ -372,22 +381,25 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     format!("≥ {:.0} %", 100.0 * gates::PROFILES_UNMODIFIED_UNDETERMINED),
                     f.unmodified_undetermined >= gates::PROFILES_UNMODIFIED_UNDETERMINED,
                 ),
-            ]))
+            ])
         }
         Which::Anger => {
             let examples = eval::anger::build_dataset(&data()?, config).map_err(|e| anyhow!(e))?;
             let f = eval::anger::leave_one_speaker_out(&examples, eval::anger::DEFAULT_L2);
             for (s, c, t) in &f.per_speaker {
-                println!("  held-out {s}: UAR clean {c:.3}, telephone {t:.3}");
+                say!("  held-out {s}: UAR clean {c:.3}, telephone {t:.3}");
             }
-            println!(
+            say!(
                 "anger vs rest, leave-one-speaker-out UAR (baseline: the speaker's own neutral utterances): EmoDB {:.3}, EMOVO {:.3}; trained clean, tested through the telephone channel: EmoDB {:.3}, EMOVO {:.3}",
-                f.uar_emodb, f.uar_emovo, f.uar_telephone_emodb, f.uar_telephone_emovo
+                f.uar_emodb,
+                f.uar_emovo,
+                f.uar_telephone_emodb,
+                f.uar_telephone_emovo
             );
             let gate = |name: &'static str, v: f64, g: f64| {
                 (name, format!("{v:.3}"), format!("≥ {g:.3}"), v >= g)
             };
-            Ok(print_checks(&[
+            print_checks(&[
                 gate(
                     "anger UAR EmoDB (gate; target 0.88)",
                     f.uar_emodb,
@@ -403,7 +415,7 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     f.uar_telephone_emodb,
                     gates::ANGER_UAR_TELEPHONE_EMODB,
                 ),
-            ]))
+            ])
         }
     }
 }
@@ -476,7 +488,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         }
     }
     if let Some(dir) = &a.write_calls {
-        println!(
+        say!(
             "wrote {count} stereo calls (customer left, agent right) to {}",
             dir.display()
         );
@@ -484,7 +496,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
     if a.no_score {
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    say!(
         "{} two-party calls ({:.1} min; {}), events within ±{} s of the truth at both ends; truth speech extent: 10 ms RMS in 300–3400 Hz within {} dB of the utterance's peak and above the line noise",
         score.calls,
         score.audio_s / 60.0,
@@ -496,7 +508,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         cues::TOLERANCE_S,
         cues::EXTENT_DB
     );
-    println!(
+    say!(
         "overlaps: {} of {} found ({:.1} %), {} detected in all ({:.1} % of them true), who started it right in {} of {} found",
         score.overlaps_found,
         score.overlaps,
@@ -506,7 +518,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         score.starters_right,
         score.overlaps_found
     );
-    println!(
+    say!(
         "dead air (> 5 s): {} of {} found ({:.1} %), {} detected in all ({:.1} % of them true)",
         score.dead_air_found,
         score.dead_air,
@@ -515,11 +527,11 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         100.0 * score.dead_air_precision()
     );
     for m in &score.misses {
-        println!("  {m}");
+        say!("  {m}");
     }
     let mut errs = score.share_errors_pp.clone();
     errs.sort_by(f64::total_cmp);
-    println!(
+    say!(
         "customer talk share: {:.1} % of calls within 2 points, median error {:.2}, max {:.2} points",
         100.0 * score.share_within(2.0),
         errs.get(errs.len() / 2).copied().unwrap_or(f64::NAN),
@@ -529,7 +541,7 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let starter = score.starters_right as f64 / score.overlaps_found.max(1) as f64;
-    Ok(print_checks(&[
+    print_checks(&[
         (
             "overlaps found (gate; target 95 %)",
             format!("{:.1} %", 100.0 * score.overlap_recall()),
@@ -554,27 +566,27 @@ fn run_cues(a: &EvalArgs, data: impl Fn() -> Result<PathBuf>) -> Result<ExitCode
             format!("≥ {:.1} %", 100.0 * gates::CUES_SHARE_WITHIN_2PP),
             score.share_within(2.0) >= gates::CUES_SHARE_WITHIN_2PP,
         ),
-    ]))
+    ])
 }
 
-fn print_checks(checks: &[(&str, String, String, bool)]) -> ExitCode {
+fn print_checks(checks: &[(&str, String, String, bool)]) -> Result<ExitCode> {
     for (name, value, threshold, ok) in checks {
-        println!(
+        say!(
             "{name}: {value} (threshold {threshold}): {}",
             if *ok { "PASS" } else { "FAIL" }
         );
     }
-    if checks.iter().all(|c| c.3) {
+    Ok(if checks.iter().all(|c| c.3) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
+    })
 }
 
-fn print_real(f: &RealFigures) {
-    let agree_line = |name: &str, rows: &mut dyn Iterator<Item = &RealRow>| {
+fn print_real(f: &RealFigures) -> Result<()> {
+    let agree_line = |name: &str, rows: &mut dyn Iterator<Item = &RealRow>| -> Result<()> {
         let c = pitch_real::AgreeCounts::of(rows);
-        println!(
+        say!(
             "{name:<28} {:>5} utterances: {:>5.1} % within {} st ({} agree, {} differ, {} pitch in one version only; {} without pitch in both, not counted)",
             c.counted() + c.both_none,
             100.0 * c.share(),
@@ -584,37 +596,39 @@ fn print_real(f: &RealFigures) {
             c.one_none,
             c.both_none
         );
+        Ok(())
     };
     for corpus in [Corpus::EmoDb, Corpus::Emovo] {
         let of = |r: &&RealRow| r.corpus == corpus;
-        agree_line(&format!("{corpus}"), &mut f.rows.iter().filter(of));
+        agree_line(&format!("{corpus}"), &mut f.rows.iter().filter(of))?;
         agree_line(
             "  tuning half (even speakers)",
             &mut f.rows.iter().filter(of).filter(|r| r.tuning_half),
-        );
+        )?;
         agree_line(
             "  check half (odd speakers)",
             &mut f.rows.iter().filter(of).filter(|r| !r.tuning_half),
-        );
+        )?;
     }
-    agree_line("overall", &mut f.rows.iter());
+    agree_line("overall", &mut f.rows.iter())?;
     let neutral = || {
         f.rows
             .iter()
             .filter(|r| r.corpus == Corpus::EmoDb && r.emotion == "neutral")
     };
     let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_sd_st);
-    println!(
+    say!(
         "EmoDB neutral ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st (Praat: 3.3 → 5.5)"
     );
     let (c, t, n) = pitch_real::mean_pair(neutral(), |m| m.pitch_range_st);
-    println!("EmoDB neutral ({n}): mean 10–90 % pitch range clean {c:.2} st, telephone {t:.2} st");
+    say!("EmoDB neutral ({n}): mean 10–90 % pitch range clean {c:.2} st, telephone {t:.2} st");
     for corpus in [Corpus::EmoDb, Corpus::Emovo] {
         let (c, t, n) = pitch_real::mean_pair(f.rows.iter().filter(|r| r.corpus == corpus), |m| {
             m.pitch_sd_st
         });
-        println!("{corpus} all ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st");
+        say!("{corpus} all ({n}): mean pitch SD clean {c:.2} st, telephone {t:.2} st");
     }
+    Ok(())
 }
 
 fn write_real_rows(p: &PathBuf, rows: &[RealRow]) -> Result<()> {

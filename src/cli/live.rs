@@ -92,7 +92,8 @@ impl PanelArgs {
             allow_remote: self.panel_remote,
             token: self.panel_token.clone(),
         })?;
-        println!("panel: {}", server.url());
+        // A closed stdout must not stop the monitor.
+        let _ = writeln!(io::stdout(), "panel: {}", server.url());
         if self.panel_wait {
             eprintln!("tonewatch: waiting for a browser to open the panel…");
             while server.stats().clients == 0 && !stop.load(Ordering::Relaxed) {

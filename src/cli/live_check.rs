@@ -34,27 +34,27 @@ pub fn run(a: LiveCheckArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    println!(
+    say!(
         "{}: file starts at {:.2} s of the live session (envelope correlation {:.3})",
         a.file.display(),
         m.offset_s,
         m.correlation
     );
-    println!(
+    say!(
         "  anger_rising offline [{}], live [{}] (file time); profile offline {}, live {}",
         f(&m.offline_alerts),
         f(&m.live_alerts),
         m.offline_profile,
         m.live_profile
     );
-    println!(
+    say!(
         "  live latency p99 {} ms, {} overflow(s)",
         m.latency_p99_ms
             .map_or("?".to_string(), |v| format!("{v:.2}")),
         m.overflows
     );
     if let (Some(turn), Some(first)) = (a.turn, m.live_alerts.first()) {
-        println!(
+        say!(
             "  first angry speech at {turn:.2} s, live alert at {first:.2} s: {:.2} s later (+ {:.2} ms to emit)",
             first - turn,
             m.latency_p99_ms.unwrap_or(0.0)
@@ -62,7 +62,7 @@ pub fn run(a: LiveCheckArgs) -> Result<ExitCode> {
     }
     let ok =
         m.alerts_match(a.tolerance) && m.offline_profile == m.live_profile && m.correlation > 0.9;
-    println!(
+    say!(
         "  live vs offline: {}",
         if ok {
             "SAME (every anger_rising within the tolerance, same profile)"

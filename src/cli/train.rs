@@ -43,12 +43,14 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
             let json = serde_json::to_string_pretty(&norms)?;
             std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
             for (code, l) in &norms.languages {
-                println!(
+                say!(
                     "  {code}: {:.2} syl/s, pitch SD {:.2} st ({})",
-                    l.speech_rate_syl_s, l.pitch_sd_st, l.source
+                    l.speech_rate_syl_s,
+                    l.pitch_sd_st,
+                    l.source
                 );
             }
-            println!("wrote {}", out.display());
+            say!("wrote {}", out.display());
         }
         Which::Nuclei => {
             let out = a.out.unwrap_or_else(|| PathBuf::from("models/nuclei.json"));
@@ -60,7 +62,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
             .map_err(|e| anyhow!(e))?;
             let json = serde_json::to_string_pretty(&model)?;
             std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
-            println!("wrote {} ({})", out.display(), model.trained_on);
+            say!("wrote {} ({})", out.display(), model.trained_on);
         }
         Which::Anger => {
             let out = a.out.unwrap_or_else(|| PathBuf::from("models/anger.json"));
@@ -69,7 +71,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
             let model = eval::anger::train(&examples, a.l2.unwrap_or(eval::anger::DEFAULT_L2));
             let json = serde_json::to_string_pretty(&model)?;
             std::fs::write(&out, json + "\n").with_context(|| out.display().to_string())?;
-            println!(
+            say!(
                 "wrote {} ({} utterances, {} speakers); leave-one-speaker-out UAR: {}",
                 out.display(),
                 model.trained_on.utterances,

@@ -1,0 +1,89 @@
+//! Development tool, not part of the product. Dumps, per hop of every EmoDB
+//! utterance (clean and telephone), the nucleus model's full feature vector, its
+//! probability, the detector's nuclei and the phone-label truth, for trying other
+//! nucleus classifiers outside Rust.
+//! Usage: cargo run --release --example dump_nucleus_features > features.csv
+
+use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+use tonewatch::audio::telephone::{RATE, telephone_channel};
+use tonewatch::dsp::nuclei::{
+    FeatureStack, N_FEATURES, NucleiParams, NucleusDetector, NucleusModel,
+};
+use tonewatch::eval::corpus::{self, Corpus, SyllableTruth};
+use tonewatch::eval::nuclei::{nucleus_cores, parse_lablaut, syllable_nuclei};
+
+struct Frames(Vec<Frame>);
+impl Sink for Frames {
+    fn frame(&mut self, f: &Frame) {
+        self.0.push(*f);
+    }
+}
+
+fn main() {
+    let data = corpus::data_dir().expect("corpus data");
+    let model = NucleusModel::builtin();
+    let utts = corpus::load_manifest(&data, Corpus::EmoDb).expect("manifest");
+    let feats: Vec<String> = (0..N_FEATURES).map(|i| format!("f{i}")).collect();
+    println!(
+        "file,speaker,version,t,speech,level,floor,periodicity,p,nucleus,truth,{}",
+        feats.join(",")
+    );
+    for u in &utts {
+        let (Some(silb), Some(lab)) = (&u.syllables, &u.phones) else {
+            continue;
+        };
+        let truth = SyllableTruth::load(silb).unwrap();
+        let phones = parse_lablaut(&String::from_utf8_lossy(&std::fs::read(lab).unwrap()));
+        let nuclei = nucleus_cores(&syllable_nuclei(&phones, &truth));
+        let (x, rate) = corpus::read_wav(&u.path).expect("wav");
+        for (version, sig, r) in [
+            ("clean", x.clone(), rate),
+            ("tel", telephone_channel(&x, rate).unwrap(), RATE),
+        ] {
+            let mut a = Analyzer::new(r, AnalyzerConfig::default()).unwrap();
+            let mut sink = Frames(Vec::new());
+            a.process(&sig, &mut sink);
+            a.finish(&mut sink);
+            let mut stack = FeatureStack::new();
+            let mut det = NucleusDetector::new(NucleiParams::default());
+            let mut found = Vec::new();
+            for f in &sink.0 {
+                if let Some(t) = det.push(f.nucleus_input()) {
+                    found.push(t);
+                }
+            }
+            for f in &sink.0 {
+                let Some(s) = stack.push(&f.nucleus_input()) else {
+                    continue;
+                };
+                let z = model.bias
+                    + (0..N_FEATURES)
+                        .map(|i| {
+                            model.weights[i] * (s.features[i] as f64 - model.mean[i])
+                                / model.scale[i]
+                        })
+                        .sum::<f64>();
+                let p = 1.0 / (1.0 + (-z).exp());
+                let c = s.time_s - 0.016;
+                let inn = nuclei.iter().any(|&(a, b)| c >= a && c < b);
+                let nuc = found.iter().any(|&t| (t - s.time_s).abs() < 0.004);
+                let fs: Vec<String> = s.features.iter().map(|v| format!("{v:.2}")).collect();
+                println!(
+                    "{},{},{},{:.2},{},{:.1},{:.1},{:.3},{:.3},{},{},{}",
+                    u.file_name(),
+                    u.speaker,
+                    version,
+                    s.time_s,
+                    s.speech as u8,
+                    s.input.level_db,
+                    s.input.floor_db,
+                    s.input.periodicity,
+                    p,
+                    nuc as u8,
+                    inn as u8,
+                    fs.join(",")
+                );
+            }
+        }
+    }
+}
