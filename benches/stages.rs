@@ -98,6 +98,7 @@ fn record() -> Recorded {
             periodicity: c.best_strength(),
             flux_db: bands.flux_db,
             shape_db: bands.shape_db,
+            shape_change_db: None,
         });
         r.levels_db.push(bands.level_db);
         r.candidates.push(c);

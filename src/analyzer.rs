@@ -210,6 +210,8 @@ pub struct Analyzer {
     candidates: Candidates,
     tracker: PitchTracker,
     nuclei: NucleusDetector,
+    /// Spectral shape of the previous hop if it was voiced speech.
+    last_voiced_shape: Option<[f32; spectrum::SHAPE_BANDS]>,
     window: WindowMeasurer,
     anger_window: WindowMeasurer,
     channel: ChannelAccumulator,
@@ -284,6 +286,7 @@ impl Analyzer {
             candidates: Candidates::default(),
             tracker: PitchTracker::new(config.tracker),
             nuclei: NucleusDetector::new(config.nuclei),
+            last_voiced_shape: None,
             window: WindowMeasurer::new((config.window_s / HOP_S).round() as usize),
             anger_window: WindowMeasurer::new((config.anger_window_s / HOP_S).round() as usize),
             channel: ChannelAccumulator::new(),
@@ -457,6 +460,17 @@ impl Analyzer {
         frame.nucleus_s = nucleus_s;
         sink.frame(&frame);
 
+        let shape_change_db = match (&self.last_voiced_shape, voiced) {
+            (Some(prev), true) => Some(
+                prev.iter()
+                    .zip(&bands.shape_db)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>()
+                    / spectrum::SHAPE_BANDS as f32,
+            ),
+            _ => None,
+        };
+        self.last_voiced_shape = voiced.then_some(bands.shape_db);
         let record = HopRecord {
             speech: activity.speech,
             f0_st: frame.f0_hz.map(|f| hz_to_st(f as f64) as f32),
@@ -466,6 +480,7 @@ impl Analyzer {
             periodicity: frame.periodicity,
             flux_db: bands.flux_db,
             shape_db: bands.shape_db,
+            shape_change_db,
         };
         self.window.push(record);
         self.anger_window.push(record);

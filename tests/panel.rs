@@ -214,14 +214,20 @@ fn a_late_browser_gets_the_state_at_once_then_live_events() {
         alerts.iter().any(|a| a["kind"] == "anger_rising"),
         "{alerts:?}"
     );
-    // The trend rises: calm start, angry end.
-    let score = |i: usize| trend[i][1].as_f64();
-    assert!(score(trend.len() - 1).unwrap() > 0.5);
+    // The trend rises: calm start (every score low), angry end (higher on
+    // average than the calm part by a wide margin).
     assert!(
         trend[..60]
             .iter()
             .all(|p| p[1].as_f64().is_none_or(|s| s < 0.5))
     );
+    let mean = |points: &[Value]| {
+        let s: Vec<f64> = points.iter().filter_map(|p| p[1].as_f64()).collect();
+        assert!(s.len() > 10, "scored points");
+        s.iter().sum::<f64>() / s.len() as f64
+    };
+    let (calm, angry) = (mean(&trend[..80]), mean(&trend[trend.len() - 40..]));
+    assert!(angry > calm + 0.2, "calm {calm:.2}, angry {angry:.2}");
 
     publisher.publish(r#"{"type":"cue","role":"agent","kind":"slow_down","message":"m"}"#);
     let (name, cue) = stream.next_event();

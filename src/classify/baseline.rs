@@ -1,7 +1,14 @@
 //! The caller's own calm voice: learnt from the first stretch of their speech,
 //! then adapted slowly, and only while they sound calm.
+//!
+//! The classifier's features are judged on short windows, and some of them
+//! depend on the length of the stretch they are measured on (a standard
+//! deviation over ten seconds of speech is larger than over two). So the
+//! learnt features are the mean of the window features seen while learning,
+//! as in training, where the baseline is the mean over calm utterances; the
+//! whole first stretch is used only when no window had enough speech.
 
-use super::features::RawFeatures;
+use super::features::{FeatureMean, RawFeatures};
 use crate::measures::{ChannelAccumulator, HopRecord, Measures};
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +41,8 @@ pub struct Reference {
 pub struct Baseline {
     params: BaselineParams,
     learning: Option<ChannelAccumulator>,
+    /// Features of the windows scored while learning.
+    windows: FeatureMean,
     reference: Option<Reference>,
 }
 
@@ -42,6 +51,7 @@ impl Baseline {
         Self {
             params,
             learning: Some(ChannelAccumulator::new()),
+            windows: FeatureMean::default(),
             reference: None,
         }
     }
@@ -54,12 +64,24 @@ impl Baseline {
         acc.push(r);
         if acc.speech_s() >= self.params.learn_speech_s {
             let m = acc.measures();
+            let features = if self.windows.count() > 0 {
+                self.windows.mean()
+            } else {
+                RawFeatures::from_measures(&m)
+            };
             self.reference = Some(Reference {
-                features: RawFeatures::from_measures(&m),
+                features,
                 level_dbfs: m.active_level_dbfs,
                 speech_rate_syl_s: m.speech_rate_syl_s,
             });
             self.learning = None;
+        }
+    }
+
+    /// Takes in a window with enough speech to be scored, while learning.
+    pub fn observe_window(&mut self, window: &Measures) {
+        if self.learning.is_some() {
+            self.windows.add(&RawFeatures::from_measures(window));
         }
     }
 
@@ -85,5 +107,59 @@ impl Baseline {
         if let (Some(b), Some(v)) = (r.speech_rate_syl_s.as_mut(), window.speech_rate_syl_s) {
             *b += a * (v - *b);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn speech_hop() -> HopRecord {
+        HopRecord {
+            speech: true,
+            f0_st: Some(30.0),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn learnt_features_are_the_mean_of_the_windows_seen_while_learning() {
+        let mut b = Baseline::new(BaselineParams {
+            learn_speech_s: 1.0,
+            adapt_s: 120.0,
+        });
+        let window = |sd: f64| Measures {
+            pitch_sd_st: Some(sd),
+            ..Default::default()
+        };
+        b.observe_window(&window(1.0));
+        b.observe_window(&window(2.0));
+        for _ in 0..99 {
+            b.push_hop(&speech_hop());
+        }
+        assert!(b.reference().is_none(), "still learning");
+        b.push_hop(&speech_hop());
+        let r = b.reference().expect("learnt after 1 s of speech");
+        assert_eq!(r.features.0[1], Some(1.5));
+        // Windows after learning do not change it (only `adapt` does).
+        b.observe_window(&window(9.0));
+        assert_eq!(b.reference().unwrap().features.0[1], Some(1.5));
+    }
+
+    #[test]
+    fn without_windows_the_whole_first_stretch_is_the_baseline() {
+        let mut b = Baseline::new(BaselineParams {
+            learn_speech_s: 1.0,
+            adapt_s: 120.0,
+        });
+        for _ in 0..100 {
+            b.push_hop(&speech_hop());
+        }
+        let r = b.reference().unwrap();
+        // Constant F0 of 30 st over the stretch: median 30 (within the
+        // 0.02 st bin of the channel histogram), no spread.
+        let st = r.features.0[0].unwrap();
+        assert!((st - 30.0).abs() <= 0.02, "{st}");
+        assert_eq!(r.features.0[1], Some(0.0));
     }
 }

@@ -59,7 +59,7 @@ impl Default for EscalationParams {
     fn default() -> Self {
         Self {
             tense_score: 0.5,
-            angry_score: 0.8,
+            angry_score: 0.7,
             calm_score: 0.4,
             evidence_s: 0.5,
             calm_down_s: 4.0,

@@ -10,7 +10,7 @@ use crate::dsp::spectrum::SHAPE_BANDS;
 use crate::measures::{Measures, hz_to_st};
 
 /// Number of features.
-pub const N_FEATURES: usize = 8 + SHAPE_BANDS;
+pub const N_FEATURES: usize = 9 + 2 * SHAPE_BANDS;
 
 /// Feature names, as stored in model files.
 pub const FEATURE_NAMES: [&str; N_FEATURES] = [
@@ -38,6 +38,23 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "shape_13",
     "shape_14",
     "shape_15",
+    "spectral_change_db",
+    "shape_sd_0",
+    "shape_sd_1",
+    "shape_sd_2",
+    "shape_sd_3",
+    "shape_sd_4",
+    "shape_sd_5",
+    "shape_sd_6",
+    "shape_sd_7",
+    "shape_sd_8",
+    "shape_sd_9",
+    "shape_sd_10",
+    "shape_sd_11",
+    "shape_sd_12",
+    "shape_sd_13",
+    "shape_sd_14",
+    "shape_sd_15",
 ];
 
 /// Index of the pitch-level feature (for evidence texts).
@@ -68,8 +85,17 @@ impl RawFeatures {
         v[5] = m.spectral_flux_db;
         v[6] = m.speech_rate_syl_s.map(|r| r.max(MIN_RATE).ln());
         v[7] = (m.speech_s > 0.0).then(|| m.voiced_s / m.speech_s);
+        const SHAPE: usize = 8;
+        const CHANGE: usize = SHAPE + SHAPE_BANDS;
+        const SHAPE_SD: usize = CHANGE + 1;
         if let Some(shape) = m.spectral_shape_db {
-            for (d, s) in v[8..].iter_mut().zip(shape) {
+            for (d, s) in v[SHAPE..CHANGE].iter_mut().zip(shape) {
+                *d = Some(s);
+            }
+        }
+        v[CHANGE] = m.spectral_change_db;
+        if let Some(sd) = m.spectral_shape_sd_db {
+            for (d, s) in v[SHAPE_SD..].iter_mut().zip(sd) {
                 *d = Some(s);
             }
         }
@@ -79,21 +105,11 @@ impl RawFeatures {
     /// Mean of several stretches, feature by feature, ignoring missing values
     /// (how a baseline is pooled from several calm utterances).
     pub fn mean<'a>(items: impl IntoIterator<Item = &'a RawFeatures>) -> Self {
-        let mut sum = [0.0; N_FEATURES];
-        let mut n = [0usize; N_FEATURES];
+        let mut m = FeatureMean::default();
         for it in items {
-            for (i, v) in it.0.iter().enumerate() {
-                if let Some(v) = v {
-                    sum[i] += v;
-                    n[i] += 1;
-                }
-            }
+            m.add(it);
         }
-        let mut out = [None; N_FEATURES];
-        for i in 0..N_FEATURES {
-            out[i] = (n[i] > 0).then(|| sum[i] / n[i] as f64);
-        }
-        Self(out)
+        m.mean()
     }
 
     /// Differences to `baseline`; missing on either side gives 0.
@@ -105,6 +121,47 @@ impl RawFeatures {
             }
         }
         out
+    }
+}
+
+/// Running mean of feature vectors, feature by feature, ignoring missing
+/// values. Fixed size: no allocation while it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureMean {
+    sum: [f64; N_FEATURES],
+    n: [u32; N_FEATURES],
+}
+
+impl Default for FeatureMean {
+    fn default() -> Self {
+        Self {
+            sum: [0.0; N_FEATURES],
+            n: [0; N_FEATURES],
+        }
+    }
+}
+
+impl FeatureMean {
+    pub fn add(&mut self, f: &RawFeatures) {
+        for ((s, n), v) in self.sum.iter_mut().zip(&mut self.n).zip(&f.0) {
+            if let Some(v) = v {
+                *s += v;
+                *n += 1;
+            }
+        }
+    }
+
+    /// Items added so far (of the most often measured feature).
+    pub fn count(&self) -> u32 {
+        self.n.iter().copied().max().unwrap_or(0)
+    }
+
+    pub fn mean(&self) -> RawFeatures {
+        let mut out = [None; N_FEATURES];
+        for (o, (s, n)) in out.iter_mut().zip(self.sum.iter().zip(&self.n)) {
+            *o = (*n > 0).then(|| s / *n as f64);
+        }
+        RawFeatures(out)
     }
 }
 

@@ -163,6 +163,10 @@ impl PartyMonitor {
     pub fn assess(&mut self, time_s: f64, window: &Measures) -> (Assessment, Option<Alert>) {
         let dt = self.last_time_s.map_or(0.0, |t| (time_s - t).max(0.0));
         self.last_time_s = Some(time_s);
+        let enough = window.speech_s >= MIN_SPEECH_S && window.voiced_s >= MIN_VOICED_S;
+        if enough {
+            self.baseline.observe_window(window);
+        }
         let Some(reference) = self.baseline.reference() else {
             return (
                 Assessment {
@@ -172,7 +176,6 @@ impl PartyMonitor {
                 None,
             );
         };
-        let enough = window.speech_s >= MIN_SPEECH_S && window.voiced_s >= MIN_VOICED_S;
         let relative = RawFeatures::from_measures(window).relative_to(&reference.features);
         let score = enough.then(|| self.models.anger.score(&relative));
         let pitch_rise = enough

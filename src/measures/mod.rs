@@ -49,6 +49,9 @@ pub struct HopRecord {
     pub flux_db: f32,
     /// Spectral shape of the frame (see [`crate::dsp::spectrum::BandMeasures`]).
     pub shape_db: [f32; SHAPE_BANDS],
+    /// Mean absolute change of the spectral shape since the previous hop,
+    /// dB per band, when both hops are voiced speech.
+    pub shape_change_db: Option<f32>,
 }
 
 /// Prosody measures of a stretch of one channel. `None` means there was not
@@ -85,6 +88,15 @@ pub struct Measures {
     /// view of voice quality. Not reported (16 numbers nobody reads).
     #[serde(skip)]
     pub spectral_shape_db: Option<[f64; SHAPE_BANDS]>,
+    /// Standard deviation of each band of the spectral shape over voiced
+    /// frames, dB: how much the voice moves between articulations. Not
+    /// reported either.
+    #[serde(skip)]
+    pub spectral_shape_sd_db: Option<[f64; SHAPE_BANDS]>,
+    /// Mean change of the spectral shape from one voiced hop to the next, dB
+    /// per band: how fast articulation moves in voiced speech. Not reported.
+    #[serde(skip)]
+    pub spectral_change_db: Option<f64>,
 }
 
 /// Accumulates the parts of [`Measures`] that are plain sums.
@@ -97,6 +109,9 @@ pub(crate) struct Sums {
     pub periodicity_sum: f64,
     pub flux_sum: f64,
     pub shape_sum: [f64; SHAPE_BANDS],
+    pub shape_sq_sum: [f64; SHAPE_BANDS],
+    pub change_hops: u64,
+    pub change_sum: f64,
 }
 
 impl Sums {
@@ -109,9 +124,20 @@ impl Sums {
         if r.f0_st.is_some() {
             self.voiced_hops += 1;
             self.balance_sum += r.balance_db as f64;
-            for (acc, v) in self.shape_sum.iter_mut().zip(&r.shape_db) {
-                *acc += *v as f64;
+            for ((acc, sq), v) in self
+                .shape_sum
+                .iter_mut()
+                .zip(&mut self.shape_sq_sum)
+                .zip(&r.shape_db)
+            {
+                let v = *v as f64;
+                *acc += v;
+                *sq += v * v;
             }
+        }
+        if let Some(c) = r.shape_change_db {
+            self.change_hops += 1;
+            self.change_sum += c as f64;
         }
         if r.nucleus {
             self.nuclei += 1;
@@ -132,7 +158,17 @@ impl Sums {
             (self.voiced_hops > 0).then(|| self.balance_sum / self.voiced_hops as f64);
         m.periodicity = per_speech_hop(self.periodicity_sum);
         m.spectral_flux_db = per_speech_hop(self.flux_sum);
-        m.spectral_shape_db =
-            (self.voiced_hops > 0).then(|| self.shape_sum.map(|v| v / self.voiced_hops as f64));
+        if self.voiced_hops > 0 {
+            let n = self.voiced_hops as f64;
+            let mean = self.shape_sum.map(|v| v / n);
+            let mut sd = [0.0; SHAPE_BANDS];
+            for ((s, sq), m) in sd.iter_mut().zip(&self.shape_sq_sum).zip(&mean) {
+                *s = (sq / n - m * m).max(0.0).sqrt();
+            }
+            m.spectral_shape_db = Some(mean);
+            m.spectral_shape_sd_db = Some(sd);
+        }
+        m.spectral_change_db =
+            (self.change_hops > 0).then(|| self.change_sum / self.change_hops as f64);
     }
 }

@@ -87,6 +87,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::spectrum::SHAPE_BANDS;
 
     #[test]
     fn percentile_interpolates() {
@@ -107,5 +108,53 @@ mod tests {
         assert_eq!(m.active_level_dbfs, None);
         assert_eq!(m.pitch_sd_st, None);
         assert_eq!(m.speech_s, 0.0);
+    }
+
+    #[test]
+    fn spectral_shape_spread_and_change_over_voiced_hops() {
+        let mut w = WindowMeasurer::new(300);
+        // Voiced hops alternating between two shapes, band b at ±b dB; an
+        // unvoiced hop in the middle breaks the chain of changes once.
+        let voiced = |sign: f32| HopRecord {
+            speech: true,
+            f0_st: Some(30.0),
+            shape_db: std::array::from_fn(|b| sign * b as f32),
+            ..Default::default()
+        };
+        let mut last: Option<[f32; SHAPE_BANDS]> = None;
+        for i in 0..21 {
+            let mut r = if i == 10 {
+                HopRecord {
+                    speech: true,
+                    ..Default::default()
+                }
+            } else {
+                voiced(if i % 2 == 0 { 1.0 } else { -1.0 })
+            };
+            r.shape_change_db = last.zip(r.f0_st).map(|(p, _)| {
+                p.iter()
+                    .zip(&r.shape_db)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>()
+                    / SHAPE_BANDS as f32
+            });
+            last = r.f0_st.map(|_| r.shape_db);
+            w.push(r);
+        }
+        let m = w.measures();
+        let sd = m.spectral_shape_sd_db.unwrap();
+        let mean = m.spectral_shape_db.unwrap();
+        // 20 voiced hops, 10 at +b and 10 at −b: mean 0, SD b.
+        for b in 0..SHAPE_BANDS {
+            assert!(mean[b].abs() < 1e-9, "band {b}: mean {}", mean[b]);
+            assert!((sd[b] - b as f64).abs() < 1e-6, "band {b}: sd {}", sd[b]);
+        }
+        // Each change between neighbours is 2b dB in band b: mean over bands 15.
+        let expected = (0..SHAPE_BANDS).map(|b| 2.0 * b as f64).sum::<f64>() / SHAPE_BANDS as f64;
+        assert!((m.spectral_change_db.unwrap() - expected).abs() < 1e-6);
+        let mut silent = WindowMeasurer::new(10);
+        silent.push(HopRecord::default());
+        assert_eq!(silent.measures().spectral_change_db, None);
+        assert_eq!(silent.measures().spectral_shape_sd_db, None);
     }
 }

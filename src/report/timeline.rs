@@ -38,7 +38,7 @@ const READ_POINTS: usize = 256;
 /// Bytes of one point in the temporary file: time, speech and voiced seconds,
 /// syllables, the 8 optional measures and the anger score, the spectral
 /// shape, a bit mask of which options are present, and the state.
-const RECORD: usize = 8 * 3 + 4 + 9 * 8 + SHAPE_BANDS * 8 + 2 + 1;
+const RECORD: usize = 8 * 3 + 4 + 10 * 8 + 2 * SHAPE_BANDS * 8 + 2 + 1;
 
 /// The timeline points of one channel, in time order.
 pub struct Timeline {
@@ -289,9 +289,13 @@ fn encode(p: &TimelinePoint, out: &mut Vec<u8>) {
         mask |= u16::from(v.is_some()) << i;
         out.extend_from_slice(&v.unwrap_or(0.0).to_le_bytes());
     }
-    mask |= u16::from(m.spectral_shape_db.is_some()) << 9;
-    for v in m.spectral_shape_db.unwrap_or([0.0; SHAPE_BANDS]) {
-        out.extend_from_slice(&v.to_le_bytes());
+    mask |= u16::from(m.spectral_change_db.is_some()) << 9;
+    out.extend_from_slice(&m.spectral_change_db.unwrap_or(0.0).to_le_bytes());
+    for (bit, bands) in [(10, m.spectral_shape_db), (11, m.spectral_shape_sd_db)] {
+        mask |= u16::from(bands.is_some()) << bit;
+        for v in bands.unwrap_or([0.0; SHAPE_BANDS]) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
     }
     out.extend_from_slice(&mask.to_le_bytes());
     out.push(state_code(p.state));
@@ -311,14 +315,19 @@ fn decode(r: &[u8]) -> TimelinePoint {
     let speech_s = f(take(8));
     let voiced_s = f(take(8));
     let syllables = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
-    let mut opts = [0.0; 9];
+    let mut opts = [0.0; 10];
     for v in &mut opts {
         *v = f(take(8));
     }
-    let mut shape = [0.0; SHAPE_BANDS];
-    for v in &mut shape {
-        *v = f(take(8));
-    }
+    let mut bands = || {
+        let mut b = [0.0; SHAPE_BANDS];
+        for v in &mut b {
+            *v = f(take(8));
+        }
+        b
+    };
+    let shape = bands();
+    let shape_sd = bands();
     let mask = u16::from_le_bytes(take(2).try_into().expect("2 bytes"));
     let state = state_of(take(1)[0]);
     let opt = |i: usize| (mask & (1 << i) != 0).then_some(opts[i]);
@@ -336,7 +345,9 @@ fn decode(r: &[u8]) -> TimelinePoint {
             spectral_balance_db: opt(5),
             periodicity: opt(6),
             spectral_flux_db: opt(7),
-            spectral_shape_db: (mask & (1 << 9) != 0).then_some(shape),
+            spectral_change_db: opt(9),
+            spectral_shape_db: (mask & (1 << 10) != 0).then_some(shape),
+            spectral_shape_sd_db: (mask & (1 << 11) != 0).then_some(shape_sd),
         },
         anger_score: opt(8),
         state,
@@ -368,6 +379,10 @@ mod tests {
                 spectral_shape_db: i
                     .is_multiple_of(3)
                     .then(|| std::array::from_fn(|b| b as f64 - x)),
+                spectral_shape_sd_db: i
+                    .is_multiple_of(4)
+                    .then(|| std::array::from_fn(|b| b as f64 + x / 3.0)),
+                spectral_change_db: some(5, 2.0 + x / 19.0),
             },
             anger_score: some(2, (x / 1000.0).min(1.0)),
             state: state_of((i % 4) as u8),
