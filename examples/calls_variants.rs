@@ -5,7 +5,8 @@
 //!
 //! `cargo run --release --example calls_variants -- VARIANT L2 LEARN_S WINDOW_S MIN_PITCH_RISE_ST [ANGRY_SCORE EVIDENCE_S]`
 //! VARIANT: `all`, or names containing `norate`, `shape4`, `shape8`, `noshape`
-//! (shape bands averaged in groups of 4 or 2, or left out).
+//! (shape bands averaged in groups of 4 or 2, or left out; the spectral
+//! change and spread features always enter one by one).
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tonewatch::analyzer::AnalyzerConfig;
@@ -13,6 +14,7 @@ use tonewatch::classify::escalation::{Escalation, EscalationParams};
 use tonewatch::classify::features::N_FEATURES;
 use tonewatch::classify::logistic;
 use tonewatch::classify::model::{AngerModel, TrainingSet};
+use tonewatch::dsp::spectrum::SHAPE_BANDS;
 use tonewatch::eval::anger::{self, Channel, Example, uar};
 use tonewatch::eval::corpus::{self, Corpus};
 use tonewatch::eval::{calls, stats::median};
@@ -34,11 +36,15 @@ fn groups(variant: &str) -> Vec<Vec<usize>> {
     } else {
         1
     };
+    // The spectral shape (features 8..24) in groups; the spectral change
+    // and spread after it one by one.
+    let shape_end = 8 + SHAPE_BANDS;
     if size > 0 {
-        for k in (8..N_FEATURES).step_by(size) {
+        for k in (8..shape_end).step_by(size) {
             g.push((k..k + size).collect());
         }
     }
+    g.extend((shape_end..N_FEATURES).map(|i| vec![i]));
     g
 }
 
