@@ -28,12 +28,13 @@ fn auc(pos: &[f64], neg: &[f64]) -> f64 {
 fn main() {
     let data = corpus::data_dir().expect("no corpus data");
     let ex = anger::build_dataset(&data, AnalyzerConfig::default()).expect("corpus");
+    let conditions = anger::training_features(&ex);
     let rel = anger::relative_features(&ex, Channel::Clean);
     let speakers: BTreeSet<&str> = ex.iter().map(|e| e.speaker.as_str()).collect();
     let mut p = vec![0.0; ex.len()];
     for s in &speakers {
         let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
-        let m = anger::fit_on(&ex, &rel, &train, anger::DEFAULT_L2);
+        let m = anger::fit_on(&ex, &conditions, &train, anger::DEFAULT_L2);
         for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
             p[i] = m.predict(&rel[i]);
         }

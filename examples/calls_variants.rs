@@ -54,16 +54,22 @@ fn project(x: &[f64; N_FEATURES], g: &[Vec<usize>]) -> Vec<f64> {
         .collect()
 }
 
+/// Fitted as the shipped model is (`anger::fit_on`): every training
+/// condition once, penalty `l2` per copy.
 fn fit(
     ex: &[Example],
-    rel: &[[f64; N_FEATURES]],
+    conditions: &[Vec<[f64; N_FEATURES]>],
     train: &[usize],
     g: &[Vec<usize>],
     l2: f64,
 ) -> AngerModel {
-    let x: Vec<Vec<f64>> = train.iter().map(|&i| project(&rel[i], g)).collect();
-    let y: Vec<bool> = train.iter().map(|&i| ex[i].is_anger()).collect();
-    let l = logistic::fit(&x, &y, l2);
+    let mut x: Vec<Vec<f64>> = Vec::new();
+    let mut y: Vec<bool> = Vec::new();
+    for rel in conditions {
+        x.extend(train.iter().map(|&i| project(&rel[i], g)));
+        y.extend(train.iter().map(|&i| ex[i].is_anger()));
+    }
+    let l = logistic::fit(&x, &y, l2 * conditions.len() as f64);
     // Expand to the full feature list: a group's mean is the sum of its
     // members / n, so each member gets the group's weight with scale n·s.
     let mut full = logistic::Logistic {
@@ -115,14 +121,15 @@ fn main() {
     }
     let ex = anger::build_dataset(&data, AnalyzerConfig::default()).unwrap();
     let g = groups(&variant);
-    let clean = anger::relative_features(&ex, Channel::Clean);
+    let conditions = anger::training_features(&ex);
+    let clean = &conditions[0];
     let tel = anger::relative_features(&ex, Channel::Telephone);
     let speakers: BTreeSet<String> = ex.iter().map(|e| e.speaker.clone()).collect();
     let mut models = BTreeMap::new();
     let (mut pc, mut pt) = (vec![false; ex.len()], vec![false; ex.len()]);
     for s in &speakers {
         let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
-        let m = fit(&ex, &clean, &train, &g, l2);
+        let m = fit(&ex, &conditions, &train, &g, l2);
         for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
             pc[i] = m.score(&clean[i]) > 0.5;
             pt[i] = m.score(&tel[i]) > 0.5;

@@ -390,11 +390,14 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 say!("  held-out {s}: UAR clean {c:.3}, telephone {t:.3}");
             }
             say!(
-                "anger vs rest, leave-one-speaker-out UAR (baseline: the speaker's own neutral utterances): EmoDB {:.3}, EMOVO {:.3}; trained clean, tested through the telephone channel: EmoDB {:.3}, EMOVO {:.3}",
+                "anger vs rest, leave-one-speaker-out UAR (baseline: the speaker's own neutral utterances): EmoDB {:.3}, EMOVO {:.3}; never trained on the telephone channel, tested through it: EmoDB {:.3}, EMOVO {:.3}; held-out speaker in white noise {} dB below the speech: EmoDB {:.3}, EMOVO {:.3}",
                 f.uar_emodb,
                 f.uar_emovo,
                 f.uar_telephone_emodb,
-                f.uar_telephone_emovo
+                f.uar_telephone_emovo,
+                eval::anger::TRAINING_NOISE_SNR_DB,
+                f.uar_noisy_emodb,
+                f.uar_noisy_emovo
             );
             let gate = |name: &'static str, v: f64, g: f64| {
                 (name, format!("{v:.3}"), format!("≥ {g:.3}"), v >= g)
@@ -414,6 +417,16 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                     "anger UAR EmoDB through telephone (gate; target 0.85)",
                     f.uar_telephone_emodb,
                     gates::ANGER_UAR_TELEPHONE_EMODB,
+                ),
+                gate(
+                    "anger UAR EmoDB in white noise at 20 dB SNR (gate)",
+                    f.uar_noisy_emodb,
+                    gates::ANGER_UAR_NOISE_EMODB,
+                ),
+                gate(
+                    "anger UAR EMOVO in white noise at 20 dB SNR (gate)",
+                    f.uar_noisy_emovo,
+                    gates::ANGER_UAR_NOISE_EMOVO,
                 ),
             ])
         }

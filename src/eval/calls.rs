@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::anger::{self, Channel, Example};
+use super::anger::{self, Example};
 use super::corpus::{self, Corpus, Utterance};
 use super::stats::median;
 use crate::Role;
@@ -181,20 +181,20 @@ pub fn build(data: &Path) -> Result<Vec<BuiltCall>, String> {
 
 /// The model that judges `speaker`: trained on every other speaker.
 pub fn model_without(examples: &[Example], speaker: &str, l2: f64) -> AngerModel {
-    let rel = anger::relative_features(examples, Channel::Clean);
+    let conditions = anger::training_features(examples);
     let train: Vec<usize> = (0..examples.len())
         .filter(|&i| examples[i].speaker != speaker)
         .collect();
     let positives = train.iter().filter(|&&i| examples[i].is_anger()).count();
     AngerModel::from_logistic(
-        &anger::fit_on(examples, &rel, &train, l2),
+        &anger::fit_on(examples, &conditions, &train, l2),
         l2,
         TrainingSet {
             corpora: vec![],
             speakers: vec![],
             utterances: train.len(),
             positives,
-            channel: "clean".into(),
+            channel: "clean and noisy".into(),
             baseline: format!("leave-one-speaker-out model without {speaker}"),
         },
     )
