@@ -271,7 +271,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
     }
 }
 
-/// Trains the shipped model on every speaker (clean audio) and records the
+/// Trains the shipped model on every speaker (clean and noisy copies) and records the
 /// leave-one-speaker-out figures in it.
 pub fn train(examples: &[Example], l2: f64) -> AngerModel {
     let all: Vec<usize> = (0..examples.len()).collect();
