@@ -1,11 +1,16 @@
-//! Development tool, not part of the product. Dumps, per speech hop of every EmoDB
-//! utterance (clean and telephone), the nucleus model's probability and the phone-label
-//! truth, for studying the syllable-nucleus detector outside Rust.
-//! Usage: cargo run --release --example dump_nuclei > nuclei.csv
+//! Development tool, not part of the product. Dumps, per hop of every EmoDB
+//! utterance (clean and telephone), the nucleus model's probability and the
+//! phone-label truth, for studying the syllable-nucleus detector outside Rust.
+//! With `features`, also the noise floor, the periodicity, the detector's
+//! nuclei and the model's full feature vector (for trying other nucleus
+//! classifiers).
+//! Usage: cargo run --release --example dump_nuclei [features] > nuclei.csv
 
 use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
 use tonewatch::audio::telephone::{RATE, telephone_channel};
-use tonewatch::dsp::nuclei::{FeatureStack, N_FEATURES, NucleusModel};
+use tonewatch::dsp::nuclei::{
+    FeatureStack, N_FEATURES, NucleiParams, NucleusDetector, NucleusModel,
+};
 use tonewatch::eval::corpus::{self, Corpus, SyllableTruth};
 use tonewatch::eval::nuclei::{nucleus_cores, parse_lablaut, syllable_nuclei};
 
@@ -17,10 +22,18 @@ impl Sink for Frames {
 }
 
 fn main() {
+    let with_features = std::env::args().nth(1).as_deref() == Some("features");
     let data = corpus::data_dir().expect("corpus data");
     let model = NucleusModel::builtin();
     let utts = corpus::load_manifest(&data, Corpus::EmoDb).expect("manifest");
-    println!("file,speaker,version,t,speech,level,p,truth,syllable_start");
+    let mut header = "file,speaker,version,t,speech,level,p,truth,syllable_start".to_string();
+    if with_features {
+        header += ",floor,periodicity,nucleus";
+        for i in 0..N_FEATURES {
+            header += &format!(",f{i}");
+        }
+    }
+    println!("{header}");
     for u in &utts {
         let (Some(silb), Some(lab)) = (&u.syllables, &u.phones) else {
             continue;
@@ -37,14 +50,17 @@ fn main() {
             let mut sink = Frames(Vec::new());
             a.process(&sig, &mut sink);
             a.finish(&mut sink);
+            let mut det = NucleusDetector::new(NucleiParams::default());
+            let found: Vec<f64> = sink
+                .0
+                .iter()
+                .filter_map(|f| det.push(f.nucleus_input()))
+                .collect();
             let mut stack = FeatureStack::new();
-            let mut level = std::collections::VecDeque::new();
             for f in &sink.0 {
-                level.push_back(f.level_db);
                 let Some(s) = stack.push(&f.nucleus_input()) else {
                     continue;
                 };
-                let lv = level.pop_front().unwrap();
                 let z = model.bias
                     + (0..N_FEATURES)
                         .map(|i| {
@@ -56,18 +72,29 @@ fn main() {
                 let c = s.time_s - 0.016;
                 let inn = nuclei.iter().any(|&(a, b)| c >= a && c < b);
                 let syl = truth.starts.iter().any(|&t| (t - c).abs() < 0.005);
-                println!(
+                let mut line = format!(
                     "{},{},{},{:.2},{},{:.1},{:.3},{},{}",
                     u.file_name(),
                     u.speaker,
                     version,
                     s.time_s,
                     s.speech as u8,
-                    lv,
+                    s.input.level_db,
                     p,
                     inn as u8,
                     syl as u8
                 );
+                if with_features {
+                    let nuc = found.iter().any(|&t| (t - s.time_s).abs() < 0.004);
+                    line += &format!(
+                        ",{:.1},{:.3},{}",
+                        s.input.floor_db, s.input.periodicity, nuc as u8
+                    );
+                    for v in &s.features {
+                        line += &format!(",{v:.2}");
+                    }
+                }
+                println!("{line}");
             }
         }
     }
