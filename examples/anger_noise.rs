@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use tonewatch::analyzer::{AnalyzerConfig, analyze_samples};
 use tonewatch::classify::features::{N_FEATURES, RawFeatures};
 use tonewatch::dsp::spectrum::SHAPE_BANDS;
-use tonewatch::eval::anger::{self, Channel, Example, uar};
+use tonewatch::eval::anger::{self, Channel, Example};
 use tonewatch::eval::corpus::{self, Corpus};
 use tonewatch::eval::volume::add_noise;
 
@@ -82,12 +82,7 @@ fn main() {
                 pn[i] = m.predict(&n[i]) > 0.5;
             }
         }
-        let by = |corp: Corpus, p: &[bool]| {
-            let idx: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].corpus == corp).collect();
-            let t: Vec<bool> = idx.iter().map(|&i| ex[i].is_anger()).collect();
-            let q: Vec<bool> = idx.iter().map(|&i| p[i]).collect();
-            uar(&t, &q)
-        };
+        let by = |corp: Corpus, p: &[bool]| anger::corpus_uar(&ex, corp, p);
         println!(
             "{name}, L2 {l2}: clean EmoDB {:.3} EMOVO {:.3}; white noise at {snr} dB SNR EmoDB {:.3} EMOVO {:.3}",
             by(Corpus::EmoDb, &pc),

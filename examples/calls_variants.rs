@@ -15,7 +15,7 @@ use tonewatch::classify::features::N_FEATURES;
 use tonewatch::classify::logistic;
 use tonewatch::classify::model::{AngerModel, TrainingSet};
 use tonewatch::dsp::spectrum::SHAPE_BANDS;
-use tonewatch::eval::anger::{self, Channel, Example, uar};
+use tonewatch::eval::anger::{self, Channel, Example};
 use tonewatch::eval::corpus::{self, Corpus};
 use tonewatch::eval::{calls, stats::median};
 use tonewatch::offline::{self, Options};
@@ -136,12 +136,7 @@ fn main() {
         }
         models.insert(s.clone(), Arc::new(m));
     }
-    let cu = |c: Corpus, p: &[bool]| {
-        let idx: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].corpus == c).collect();
-        let t: Vec<bool> = idx.iter().map(|&i| ex[i].is_anger()).collect();
-        let q: Vec<bool> = idx.iter().map(|&i| p[i]).collect();
-        uar(&t, &q)
-    };
+    let cu = |c: Corpus, p: &[bool]| anger::corpus_uar(&ex, c, p);
     println!(
         "variant '{variant}' l2 {l2} learn {learn} window {window}: UAR emodb {:.3} emovo {:.3} tel-emodb {:.3} tel-emovo {:.3}",
         cu(Corpus::EmoDb, &pc),

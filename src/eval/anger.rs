@@ -208,6 +208,17 @@ pub fn uar(truth: &[bool], predicted: &[bool]) -> f64 {
     0.5 * (recall(true) + recall(false))
 }
 
+/// Anger-vs-rest UAR over the examples of one corpus; `predicted[i]` says
+/// whether example `i` was judged angry.
+pub fn corpus_uar(examples: &[Example], corpus: Corpus, predicted: &[bool]) -> f64 {
+    let idx: Vec<usize> = (0..examples.len())
+        .filter(|&i| examples[i].corpus == corpus)
+        .collect();
+    let t: Vec<bool> = idx.iter().map(|&i| examples[i].is_anger()).collect();
+    let p: Vec<bool> = idx.iter().map(|&i| predicted[i]).collect();
+    uar(&t, &p)
+}
+
 /// Speaker-independent figures.
 #[derive(Debug, Clone)]
 pub struct AngerFigures {
@@ -252,14 +263,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
         let pt: Vec<bool> = test.iter().map(|&i| pred_tel[i]).collect();
         per_speaker.push((s.to_string(), uar(&truth, &pc), uar(&truth, &pt)));
     }
-    let corpus_uar = |c: Corpus, pred: &[bool]| {
-        let idx: Vec<usize> = (0..examples.len())
-            .filter(|&i| examples[i].corpus == c)
-            .collect();
-        let t: Vec<bool> = idx.iter().map(|&i| examples[i].is_anger()).collect();
-        let p: Vec<bool> = idx.iter().map(|&i| pred[i]).collect();
-        uar(&t, &p)
-    };
+    let corpus_uar = |c: Corpus, pred: &[bool]| corpus_uar(examples, c, pred);
     AngerFigures {
         uar_emodb: corpus_uar(Corpus::EmoDb, &pred_clean),
         uar_emovo: corpus_uar(Corpus::Emovo, &pred_clean),
