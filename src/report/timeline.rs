@@ -38,7 +38,7 @@ const READ_POINTS: usize = 256;
 /// Bytes of one point in the temporary file: time, speech and voiced seconds,
 /// syllables, the 8 optional measures and the anger score, the spectral
 /// shape, a bit mask of which options are present, and the state.
-const RECORD: usize = 8 * 3 + 4 + 10 * 8 + 2 * SHAPE_BANDS * 8 + 2 + 1;
+const RECORD: usize = 8 * 3 + 4 + OPTIONS * 8 + 2 * SHAPE_BANDS * 8 + 2 + 1;
 
 /// The timeline points of one channel, in time order.
 pub struct Timeline {
@@ -260,8 +260,11 @@ fn state_of(code: u8) -> AngerState {
     }
 }
 
+/// Number of [`options`].
+const OPTIONS: usize = 10;
+
 /// The optional values of a point, in record order.
-fn options(p: &TimelinePoint) -> [Option<f64>; 9] {
+fn options(p: &TimelinePoint) -> [Option<f64>; OPTIONS] {
     let m = &p.measures;
     [
         m.speech_rate_syl_s,
@@ -273,6 +276,7 @@ fn options(p: &TimelinePoint) -> [Option<f64>; 9] {
         m.periodicity,
         m.spectral_flux_db,
         p.anger_score,
+        m.spectral_change_db,
     ]
 }
 
@@ -289,9 +293,10 @@ fn encode(p: &TimelinePoint, out: &mut Vec<u8>) {
         mask |= u16::from(v.is_some()) << i;
         out.extend_from_slice(&v.unwrap_or(0.0).to_le_bytes());
     }
-    mask |= u16::from(m.spectral_change_db.is_some()) << 9;
-    out.extend_from_slice(&m.spectral_change_db.unwrap_or(0.0).to_le_bytes());
-    for (bit, bands) in [(10, m.spectral_shape_db), (11, m.spectral_shape_sd_db)] {
+    for (bit, bands) in [
+        (OPTIONS, m.spectral_shape_db),
+        (OPTIONS + 1, m.spectral_shape_sd_db),
+    ] {
         mask |= u16::from(bands.is_some()) << bit;
         for v in bands.unwrap_or([0.0; SHAPE_BANDS]) {
             out.extend_from_slice(&v.to_le_bytes());
@@ -315,7 +320,7 @@ fn decode(r: &[u8]) -> TimelinePoint {
     let speech_s = f(take(8));
     let voiced_s = f(take(8));
     let syllables = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
-    let mut opts = [0.0; 10];
+    let mut opts = [0.0; OPTIONS];
     for v in &mut opts {
         *v = f(take(8));
     }
@@ -346,8 +351,8 @@ fn decode(r: &[u8]) -> TimelinePoint {
             periodicity: opt(6),
             spectral_flux_db: opt(7),
             spectral_change_db: opt(9),
-            spectral_shape_db: (mask & (1 << 10) != 0).then_some(shape),
-            spectral_shape_sd_db: (mask & (1 << 11) != 0).then_some(shape_sd),
+            spectral_shape_db: (mask & (1 << OPTIONS) != 0).then_some(shape),
+            spectral_shape_sd_db: (mask & (1 << (OPTIONS + 1)) != 0).then_some(shape_sd),
         },
         anger_score: opt(8),
         state,
