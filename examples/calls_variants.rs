@@ -12,12 +12,12 @@ use std::sync::Arc;
 use tonewatch::analyzer::AnalyzerConfig;
 use tonewatch::classify::escalation::{Escalation, EscalationParams};
 use tonewatch::classify::features::N_FEATURES;
-use tonewatch::classify::logistic;
 use tonewatch::classify::model::{AngerModel, TrainingSet};
 use tonewatch::dsp::spectrum::SHAPE_BANDS;
 use tonewatch::eval::anger::{self, Channel, Example};
 use tonewatch::eval::corpus::{self, Corpus};
 use tonewatch::eval::{calls, stats::median};
+use tonewatch::learn::logistic;
 use tonewatch::offline::{self, Options};
 
 /// Groups of raw features; each group enters the model as its mean.

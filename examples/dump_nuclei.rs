@@ -24,7 +24,7 @@ impl Sink for Frames {
 fn main() {
     let with_features = std::env::args().nth(1).as_deref() == Some("features");
     let data = corpus::data_dir().expect("corpus data");
-    let model = NucleusModel::builtin();
+    let network = NucleusModel::builtin().network().folded().unwrap();
     let utts = corpus::load_manifest(&data, Corpus::EmoDb).expect("manifest");
     let mut header = "file,speaker,version,t,speech,level,p,truth,syllable_start".to_string();
     if with_features {
@@ -61,13 +61,7 @@ fn main() {
                 let Some(s) = stack.push(&f.nucleus_input()) else {
                     continue;
                 };
-                let z = model.bias
-                    + (0..N_FEATURES)
-                        .map(|i| {
-                            model.weights[i] * (s.features[i] as f64 - model.mean[i])
-                                / model.scale[i]
-                        })
-                        .sum::<f64>();
+                let z = network.logit(&s.features) as f64;
                 let p = 1.0 / (1.0 + (-z).exp());
                 let c = s.time_s - 0.016;
                 let inn = nuclei.iter().any(|&(a, b)| c >= a && c < b);

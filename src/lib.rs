@@ -18,6 +18,7 @@ pub mod classify;
 pub mod cues;
 pub mod dsp;
 pub mod eval;
+pub mod learn;
 pub mod live;
 pub mod measures;
 pub mod offline;

@@ -5,7 +5,6 @@ pub mod advice;
 pub mod baseline;
 pub mod escalation;
 pub mod features;
-pub mod logistic;
 pub mod model;
 pub mod monitor;
 pub mod profile;

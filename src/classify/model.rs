@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use super::features::{FEATURE_NAMES, N_FEATURES};
-use super::logistic::{Logistic, sigmoid};
+use crate::learn::logistic::{Logistic, sigmoid};
 
 /// The data a model was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

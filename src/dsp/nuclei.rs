@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::sliding::SlidingExtreme;
 use super::spectrum::SHAPE_BANDS;
 use crate::HOP_S;
+use crate::learn::mlp::{Folded, MAX_HIDDEN, Mlp};
 
 /// Per-hop inputs the model sees.
 pub const BASE_FEATURES: usize = SHAPE_BANDS + 6;
@@ -244,7 +245,9 @@ impl FeatureStack {
     }
 }
 
-/// The nucleus model: logistic regression over [`FeatureStack`] features.
+/// The nucleus model: a small neural network over [`FeatureStack`] features
+/// (one hidden layer of rectified units, logistic output;
+/// [`crate::learn::mlp`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NucleusModel {
     pub name: String,
@@ -255,9 +258,15 @@ pub struct NucleusModel {
     /// Standardisation: feature `i` enters as `(x_i - mean_i) / scale_i`.
     pub mean: Vec<f64>,
     pub scale: Vec<f64>,
-    pub weights: Vec<f64>,
-    pub bias: f64,
+    /// One row of weights over the standardised features per hidden unit.
+    pub hidden_weights: Vec<Vec<f64>>,
+    pub hidden_bias: Vec<f64>,
+    pub output_weights: Vec<f64>,
+    pub output_bias: f64,
+    /// How it was fitted (`tonewatch train nuclei`).
     pub l2: f64,
+    pub epochs: usize,
+    pub seed: u64,
     /// Speech rate = nuclei found × this / seconds of speech: the detector
     /// misses some nuclei of dense speech (merged vowels, reduced syllables),
     /// about one in eight, so the raw count reads slow. A least-squares scale
@@ -314,11 +323,18 @@ impl NucleusModel {
                 "made for other features than this build computes".into(),
             ));
         }
-        for (name, v) in [
-            ("mean", &m.mean),
-            ("scale", &m.scale),
-            ("weights", &m.weights),
-        ] {
+        let h = m.hidden_weights.len();
+        if h == 0 || h > MAX_HIDDEN || m.hidden_bias.len() != h || m.output_weights.len() != h {
+            return Err(NucleusModelError::Invalid(format!(
+                "{h} hidden units (1 to {MAX_HIDDEN} supported) with {} biases and {} output weights",
+                m.hidden_bias.len(),
+                m.output_weights.len()
+            )));
+        }
+        for (name, v) in std::iter::once(("mean", &m.mean))
+            .chain(std::iter::once(("scale", &m.scale)))
+            .chain(m.hidden_weights.iter().map(|w| ("hidden_weights", w)))
+        {
             if v.len() != N_FEATURES {
                 return Err(NucleusModelError::Invalid(format!(
                     "{name} has {} values, expected {N_FEATURES}",
@@ -332,16 +348,16 @@ impl NucleusModel {
         Ok(m)
     }
 
-    /// Weights and bias folded with the standardisation, for the hot path.
-    fn folded(&self) -> ([f32; N_FEATURES], f32) {
-        let mut w = [0.0f32; N_FEATURES];
-        let mut bias = self.bias;
-        for (i, wi) in w.iter_mut().enumerate() {
-            let k = self.weights[i] / self.scale[i];
-            *wi = k as f32;
-            bias -= k * self.mean[i];
+    /// The network.
+    pub fn network(&self) -> Mlp {
+        Mlp {
+            mean: self.mean.clone(),
+            scale: self.scale.clone(),
+            hidden_weights: self.hidden_weights.clone(),
+            hidden_bias: self.hidden_bias.clone(),
+            output_weights: self.output_weights.clone(),
+            output_bias: self.output_bias,
         }
-        (w, bias as f32)
     }
 }
 
@@ -370,8 +386,7 @@ struct Peak {
 pub struct NucleusDetector {
     params: NucleiParams,
     stack: FeatureStack,
-    weights: [f32; N_FEATURES],
-    bias: f32,
+    network: Folded,
     /// The last judged hops, newest last, for the smoothing.
     recent: [Option<Judged>; SMOOTH.len()],
     /// Lowest contour since the last peak.
@@ -392,13 +407,14 @@ impl NucleusDetector {
     }
 
     pub fn with_model(params: NucleiParams, model: &NucleusModel) -> Self {
-        let (weights, bias) = model.folded();
         let reference_hops = (params.reference_s / HOP_S).round() as u64;
         Self {
             params,
             stack: FeatureStack::new(),
-            weights,
-            bias,
+            network: model
+                .network()
+                .folded()
+                .expect("checked when the model was read"),
             recent: [None; SMOOTH.len()],
             valley: f32::INFINITY,
             candidate: None,
@@ -417,12 +433,7 @@ impl NucleusDetector {
     /// Takes one hop; returns the time of a nucleus confirmed at this hop.
     pub fn push(&mut self, input: NucleusInput) -> Option<f64> {
         let s = self.stack.push(&input)?;
-        let z = self.bias
-            + s.features
-                .iter()
-                .zip(&self.weights)
-                .map(|(x, w)| x * w)
-                .sum::<f32>();
+        let z = self.network.logit(&s.features);
         let z = if s.speech { z.clamp(-6.0, 6.0) } else { -6.0 };
         let probability = 1.0 / (1.0 + (-z).exp());
         self.last_probability = probability;
@@ -512,9 +523,29 @@ mod tests {
     }
 
     #[test]
-    fn builtin_model_loads() {
+    fn builtin_model_loads_and_its_fast_path_agrees() {
         let m = NucleusModel::builtin();
-        assert_eq!(m.weights.len(), N_FEATURES);
+        assert!(m.hidden_weights.iter().all(|w| w.len() == N_FEATURES));
+        let fast = m.network().folded().unwrap();
+        // A plausible vowel hop: loud, periodic, low balance.
+        let mut x = [0.0f32; N_FEATURES];
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = (m.mean[i] + 0.5 * m.scale[i] * ((i % 5) as f64 - 2.0)) as f32;
+        }
+        let exact = m.network().logit(&x.map(f64::from));
+        assert!((f64::from(fast.logit(&x)) - exact).abs() < 1e-3 * exact.abs().max(1.0));
+    }
+
+    #[test]
+    fn a_network_of_the_wrong_shape_is_refused() {
+        let mut m = (*NucleusModel::builtin()).clone();
+        m.output_weights.pop();
+        let e = NucleusModel::from_json(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("hidden units"), "{e}");
+        let mut m = (*NucleusModel::builtin()).clone();
+        m.hidden_weights[3].pop();
+        let e = NucleusModel::from_json(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("hidden_weights has"), "{e}");
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::volume::add_noise;
 use crate::analyzer::{AnalyzerConfig, analyze_samples};
 use crate::audio::telephone::{RATE as TEL_RATE, telephone_channel};
 use crate::classify::features::{N_FEATURES, RawFeatures};
-use crate::classify::logistic;
 use crate::classify::model::{AngerModel, TrainingSet};
+use crate::learn::logistic;
 
 /// Default regularisation per copy of the training data (see [`fit_on`]),
 /// chosen by leave-one-speaker-out accuracy over 30–300.

@@ -45,11 +45,9 @@ pub fn fit(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
     fit_weighted(x, y, &w, l2)
 }
 
-/// Fits `y ~ x` with the given example weights and penalty `l2 / 2 * |w|^2`
-/// on the standardised weights (not the bias).
-// Matrix code: indices say more than iterator chains here.
-#[allow(clippy::needless_range_loop)]
-pub fn fit_weighted(x: &[Vec<f64>], y: &[bool], sample_w: &[f64], l2: f64) -> Logistic {
+/// Mean and standard deviation of each column of `x` (1 for a constant
+/// column).
+pub fn standardisation(x: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
     let n = x.len();
     let d = x.first().map_or(0, Vec::len);
     let mut mean = vec![0.0; d];
@@ -67,16 +65,30 @@ pub fn fit_weighted(x: &[Vec<f64>], y: &[bool], sample_w: &[f64], l2: f64) -> Lo
     for s in &mut scale {
         *s = if *s > 1e-12 { s.sqrt() } else { 1.0 };
     }
-    let z: Vec<Vec<f64>> = x
-        .iter()
+    (mean, scale)
+}
+
+/// `x` standardised column by column.
+pub fn standardise(x: &[Vec<f64>], mean: &[f64], scale: &[f64]) -> Vec<Vec<f64>> {
+    x.iter()
         .map(|r| {
             r.iter()
-                .zip(&mean)
-                .zip(&scale)
+                .zip(mean)
+                .zip(scale)
                 .map(|((v, m), s)| (v - m) / s)
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Fits `y ~ x` with the given example weights and penalty `l2 / 2 * |w|^2`
+/// on the standardised weights (not the bias).
+// Matrix code: indices say more than iterator chains here.
+#[allow(clippy::needless_range_loop)]
+pub fn fit_weighted(x: &[Vec<f64>], y: &[bool], sample_w: &[f64], l2: f64) -> Logistic {
+    let d = x.first().map_or(0, Vec::len);
+    let (mean, scale) = standardisation(x);
+    let z = standardise(x, &mean, &scale);
 
     // Parameters: weights 0..d, bias at d.
     let mut beta = vec![0.0; d + 1];
