@@ -26,7 +26,8 @@ pub struct TrainArgs {
     /// Where to write the model (default: models/anger.json or models/profiles.json).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// L2 penalty of the logistic regression (default: each model's own).
+    /// L2 penalty of the model's weights (default: each model's own; the nucleus
+    /// network's is on the mean log-loss of a hop).
     #[arg(long)]
     l2: Option<f64>,
 }

@@ -8,13 +8,14 @@
 //! fricative at the same level is the spectral shape. So each hop is judged
 //! from the 16-band spectral shape, the level relative to the noise floor and
 //! to the loud part of the recent speech, periodicity, spectral balance and
-//! flux, at five moments from 60 ms before to 60 ms after it; a logistic
-//! regression (`models/nuclei.json`, trained on EmoDB's phone labels of half
-//! the speakers, clean and telephone) turns that into the probability that the
-//! hop is inside a nucleus. A nucleus is a run of hops whose probability rises
-//! above `on` and stays above `off` (hysteresis, so one vowel is one nucleus);
-//! it is confirmed when the run ends, at most `max_run_s` plus the 60 ms of
-//! look-ahead after its start, and timed at its most probable hop.
+//! flux, at five moments from 60 ms before to 60 ms after it; a small neural
+//! network (`models/nuclei.json`, one hidden layer of 16 units, trained on
+//! EmoDB's phone labels of half the speakers, clean and telephone) turns that
+//! into the probability that the hop is inside a nucleus. A nucleus is a peak
+//! of the sonority contour (the level plus `sonority_db_per_logit` dB per
+//! log-odds, smoothed over ±2 hops) where the hop is periodic, probable and
+//! loud enough; it is confirmed once the contour has fallen `dip_db` below it,
+//! after the 60 ms of look-ahead the model needs.
 //!
 //! Everything is gain-invariant (levels enter relative to the floor and to
 //! the recent speech) and causal with a bounded delay.
@@ -269,7 +270,7 @@ pub struct NucleusModel {
     pub seed: u64,
     /// Speech rate = nuclei found × this / seconds of speech: the detector
     /// misses some nuclei of dense speech (merged vowels, reduced syllables),
-    /// about one in eight, so the raw count reads slow. A least-squares scale
+    /// about one in seven, so the raw count reads slow. A least-squares scale
     /// from the raw rates to the true syllable rates of the tuning speakers'
     /// clean utterances (1 where a model predates it).
     #[serde(default = "unit")]
@@ -527,7 +528,7 @@ mod tests {
         let m = NucleusModel::builtin();
         assert!(m.hidden_weights.iter().all(|w| w.len() == N_FEATURES));
         let fast = m.network().folded().unwrap();
-        // A plausible vowel hop: loud, periodic, low balance.
+        // Inputs spread around the training means.
         let mut x = [0.0f32; N_FEATURES];
         for (i, v) in x.iter_mut().enumerate() {
             *v = (m.mean[i] + 0.5 * m.scale[i] * ((i % 5) as f64 - 2.0)) as f32;
