@@ -8,6 +8,7 @@
 //! order, so the same data gives the same model to the last digit on the same
 //! platform. Evaluation ([`Mlp::logit_f32`]) allocates nothing.
 
+use super::logistic::sigmoid;
 use crate::audio::synth::Rng;
 
 /// A fitted network.
@@ -141,10 +142,6 @@ fn forward(m: &Mlp, z: &[f64], mut hidden: Option<&mut [f64]>) -> f64 {
         out += m.output_weights[j] * a;
     }
     out
-}
-
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
 }
 
 /// Adam's moments for one parameter vector.
