@@ -24,7 +24,7 @@ impl Sink for Frames {
 fn main() {
     let with_features = std::env::args().nth(1).as_deref() == Some("features");
     let data = corpus::data_dir().expect("corpus data");
-    let network = NucleusModel::builtin().network().folded().unwrap();
+    let network = NucleusModel::builtin().network.folded().unwrap();
     let utts = corpus::load_manifest(&data, Corpus::EmoDb).expect("manifest");
     let mut header = "file,speaker,version,t,speech,level,p,truth,syllable_start".to_string();
     if with_features {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::sliding::SlidingExtreme;
 use super::spectrum::SHAPE_BANDS;
 use crate::HOP_S;
-use crate::learn::mlp::{Folded, MAX_HIDDEN, Mlp};
+use crate::learn::mlp::{Folded, Mlp};
 
 /// Per-hop inputs the model sees.
 pub const BASE_FEATURES: usize = SHAPE_BANDS + 6;
@@ -256,14 +256,10 @@ pub struct NucleusModel {
     pub base_features: Vec<String>,
     pub offsets_hops: Vec<i32>,
     pub contour_features: Vec<String>,
-    /// Standardisation: feature `i` enters as `(x_i - mean_i) / scale_i`.
-    pub mean: Vec<f64>,
-    pub scale: Vec<f64>,
-    /// One row of weights over the standardised features per hidden unit.
-    pub hidden_weights: Vec<Vec<f64>>,
-    pub hidden_bias: Vec<f64>,
-    pub output_weights: Vec<f64>,
-    pub output_bias: f64,
+    /// The network over the features (its fields stand at this level of the
+    /// file: `mean`, `scale`, `hidden_weights`, …).
+    #[serde(flatten)]
+    pub network: Mlp,
     /// How it was fitted (`tonewatch train nuclei`).
     pub l2: f64,
     pub epochs: usize,
@@ -324,41 +320,10 @@ impl NucleusModel {
                 "made for other features than this build computes".into(),
             ));
         }
-        let h = m.hidden_weights.len();
-        if h == 0 || h > MAX_HIDDEN || m.hidden_bias.len() != h || m.output_weights.len() != h {
-            return Err(NucleusModelError::Invalid(format!(
-                "{h} hidden units (1 to {MAX_HIDDEN} supported) with {} biases and {} output weights",
-                m.hidden_bias.len(),
-                m.output_weights.len()
-            )));
-        }
-        for (name, v) in std::iter::once(("mean", &m.mean))
-            .chain(std::iter::once(("scale", &m.scale)))
-            .chain(m.hidden_weights.iter().map(|w| ("hidden_weights", w)))
-        {
-            if v.len() != N_FEATURES {
-                return Err(NucleusModelError::Invalid(format!(
-                    "{name} has {} values, expected {N_FEATURES}",
-                    v.len()
-                )));
-            }
-        }
-        if m.scale.iter().any(|&s| s.is_nan() || s <= 0.0) {
-            return Err(NucleusModelError::Invalid("non-positive scale".into()));
-        }
+        m.network
+            .check(N_FEATURES)
+            .map_err(NucleusModelError::Invalid)?;
         Ok(m)
-    }
-
-    /// The network.
-    pub fn network(&self) -> Mlp {
-        Mlp {
-            mean: self.mean.clone(),
-            scale: self.scale.clone(),
-            hidden_weights: self.hidden_weights.clone(),
-            hidden_bias: self.hidden_bias.clone(),
-            output_weights: self.output_weights.clone(),
-            output_bias: self.output_bias,
-        }
     }
 }
 
@@ -413,7 +378,7 @@ impl NucleusDetector {
             params,
             stack: FeatureStack::new(),
             network: model
-                .network()
+                .network
                 .folded()
                 .expect("checked when the model was read"),
             recent: [None; SMOOTH.len()],
@@ -526,25 +491,30 @@ mod tests {
     #[test]
     fn builtin_model_loads_and_its_fast_path_agrees() {
         let m = NucleusModel::builtin();
-        assert!(m.hidden_weights.iter().all(|w| w.len() == N_FEATURES));
-        let fast = m.network().folded().unwrap();
+        assert!(
+            m.network
+                .hidden_weights
+                .iter()
+                .all(|w| w.len() == N_FEATURES)
+        );
+        let fast = m.network.folded().unwrap();
         // Inputs spread around the training means.
         let mut x = [0.0f32; N_FEATURES];
         for (i, v) in x.iter_mut().enumerate() {
-            *v = (m.mean[i] + 0.5 * m.scale[i] * ((i % 5) as f64 - 2.0)) as f32;
+            *v = (m.network.mean[i] + 0.5 * m.network.scale[i] * ((i % 5) as f64 - 2.0)) as f32;
         }
-        let exact = m.network().logit(&x.map(f64::from));
+        let exact = m.network.logit(&x.map(f64::from));
         assert!((f64::from(fast.logit(&x)) - exact).abs() < 1e-3 * exact.abs().max(1.0));
     }
 
     #[test]
     fn a_network_of_the_wrong_shape_is_refused() {
         let mut m = (*NucleusModel::builtin()).clone();
-        m.output_weights.pop();
+        m.network.output_weights.pop();
         let e = NucleusModel::from_json(&serde_json::to_string(&m).unwrap()).unwrap_err();
         assert!(e.to_string().contains("hidden units"), "{e}");
         let mut m = (*NucleusModel::builtin()).clone();
-        m.hidden_weights[3].pop();
+        m.network.hidden_weights[3].pop();
         let e = NucleusModel::from_json(&serde_json::to_string(&m).unwrap()).unwrap_err();
         assert!(e.to_string().contains("hidden_weights has"), "{e}");
     }

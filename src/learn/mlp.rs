@@ -6,13 +6,15 @@
 //! Training is deterministic: the initial weights and the order of the
 //! minibatches come from a seeded PCG generator and every sum runs in a fixed
 //! order, so the same data gives the same model to the last digit on the same
-//! platform. Evaluation ([`Mlp::logit_f32`]) allocates nothing.
+//! platform. Evaluation ([`Folded::logit`]) allocates nothing.
+
+use serde::{Deserialize, Serialize};
 
 use super::logistic::sigmoid;
 use crate::audio::synth::Rng;
 
-/// A fitted network.
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted network (as stored in model files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mlp {
     /// Standardisation: input `i` enters as `(x_i - mean_i) / scale_i`.
     pub mean: Vec<f64>,
@@ -47,15 +49,39 @@ impl Mlp {
         forward(self, &z, None)
     }
 
-    /// The network with the standardisation folded into the first layer, in
-    /// `f32`, for the hot path: see [`Folded::logit`]. At most
-    /// [`MAX_HIDDEN`] hidden units.
-    pub fn folded(&self) -> Result<Folded, String> {
+    /// Checks that the network has `inputs` inputs, 1 to [`MAX_HIDDEN`]
+    /// hidden units and a positive scale (what a model file must hold).
+    pub fn check(&self, inputs: usize) -> Result<(), String> {
         let h = self.hidden_weights.len();
-        if h == 0 || h > MAX_HIDDEN {
-            return Err(format!("{h} hidden units (1 to {MAX_HIDDEN} supported)"));
+        if h == 0 || h > MAX_HIDDEN || self.hidden_bias.len() != h || self.output_weights.len() != h
+        {
+            return Err(format!(
+                "{h} hidden units (1 to {MAX_HIDDEN} supported) with {} biases and {} output weights",
+                self.hidden_bias.len(),
+                self.output_weights.len()
+            ));
         }
+        for (name, v) in std::iter::once(("mean", &self.mean))
+            .chain(std::iter::once(("scale", &self.scale)))
+            .chain(self.hidden_weights.iter().map(|w| ("hidden_weights", w)))
+        {
+            if v.len() != inputs {
+                return Err(format!("{name} has {} values, expected {inputs}", v.len()));
+            }
+        }
+        if self.scale.iter().any(|&s| s.is_nan() || s <= 0.0) {
+            return Err("non-positive scale".into());
+        }
+        Ok(())
+    }
+
+    /// The network with the standardisation folded into the first layer, in
+    /// `f32`, for the hot path: see [`Folded::logit`]. Refused unless
+    /// [`Mlp::check`] passes.
+    pub fn folded(&self) -> Result<Folded, String> {
         let d = self.mean.len();
+        self.check(d)?;
+        let h = self.hidden_weights.len();
         let blocks = h.div_ceil(LANES);
         // Input-major, in blocks of LANES hidden units (the last padded with
         // zero weights): the weights of input `i` to every hidden unit are
