@@ -36,7 +36,7 @@ fn main() {
         let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
         let m = anger::fit_on(&ex, &conditions, &train, anger::DEFAULT_L2);
         for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
-            p[i] = m.predict(&rel[i]);
+            p[i] = m.predict(&rel[i], Some(anger::language_group(ex[i].corpus)));
         }
     }
     let emotions: BTreeSet<&str> = ex.iter().map(|e| e.emotion.as_str()).collect();

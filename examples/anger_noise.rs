@@ -78,8 +78,9 @@ fn main() {
             let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
             let m = anger::fit_on(&ex, &conditions, &train, l2);
             for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
-                pc[i] = m.predict(&c[i]) > 0.5;
-                pn[i] = m.predict(&n[i]) > 0.5;
+                let own = Some(anger::language_group(ex[i].corpus));
+                pc[i] = m.predict(&c[i], own) > 0.5;
+                pn[i] = m.predict(&n[i], own) > 0.5;
             }
         }
         let by = |corp: Corpus, p: &[bool]| anger::corpus_uar(&ex, corp, p);

@@ -131,8 +131,8 @@ fn main() {
         let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
         let m = fit(&ex, &conditions, &train, &g, l2);
         for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
-            pc[i] = m.score(&clean[i]) > 0.5;
-            pt[i] = m.score(&tel[i]) > 0.5;
+            pc[i] = m.score(&clean[i], ex[i].corpus.language()) > 0.5;
+            pt[i] = m.score(&tel[i], ex[i].corpus.language()) > 0.5;
         }
         models.insert(s.clone(), Arc::new(m));
     }

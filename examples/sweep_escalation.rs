@@ -39,7 +39,10 @@ fn main() {
             &[&c.samples],
             &Options {
                 config,
-                models: tonewatch::classify::Models::builtin().with_anger_model(m),
+                models: tonewatch::classify::Models::builtin()
+                    .with_anger_model(m)
+                    .with_language(c.corpus.language())
+                    .unwrap(),
                 ..Options::default()
             },
         )
@@ -58,8 +61,8 @@ fn main() {
             .collect();
         series.push((c.kind, c.turn_s(), c.duration_s(), pts));
     }
-    for angry in [0.7, 0.75, 0.8, 0.85, 0.9] {
-        for evidence in [0.5, 0.75, 1.0, 1.25, 1.5] {
+    for angry in [0.6, 0.65, 0.7, 0.75, 0.8] {
+        for evidence in [0.25, 0.5, 0.75, 1.0] {
             for tense in [0.5] {
                 let p = EscalationParams {
                     angry_score: angry,

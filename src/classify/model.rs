@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use super::features::{FEATURE_NAMES, N_FEATURES};
-use crate::learn::logistic::{Logistic, sigmoid};
+use crate::learn::logistic::{GroupedLogistic, Logistic, sigmoid};
 
 /// The data a model was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,7 +25,10 @@ pub struct TrainingSet {
     pub baseline: String,
 }
 
-/// A logistic-regression classifier over [`FEATURE_NAMES`].
+/// A logistic-regression classifier over [`FEATURE_NAMES`]: weights shared
+/// by every language, plus, for the languages it was trained on, each one's
+/// own deviation from them (a language it does not know is judged by the
+/// shared weights alone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AngerModel {
     pub name: String,
@@ -38,10 +41,25 @@ pub struct AngerModel {
     pub bias: f64,
     /// L2 penalty the weights were fitted with.
     pub l2: f64,
+    /// Per language code ("de", "it"): the deviation from the shared weights
+    /// and bias.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, LanguageTerms>,
     pub trained_on: TrainingSet,
     /// Measured accuracy (speaker-independent), e.g. `loso_uar_emodb`.
     pub accuracy: BTreeMap<String, f64>,
     pub produced_by: String,
+}
+
+/// One language's deviation from the shared weights (on the shared
+/// standardisation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageTerms {
+    pub weights: Vec<f64>,
+    pub bias: f64,
+    /// L2 penalty the deviation was fitted with: the stronger, the closer
+    /// the language stays to the shared weights.
+    pub l2: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,11 +119,18 @@ impl AngerModel {
                 m.features, FEATURE_NAMES
             )));
         }
+        let language_weights = m
+            .languages
+            .iter()
+            .map(|(code, t)| (format!("languages.{code}.weights"), &t.weights));
         for (name, v) in [
-            ("mean", &m.mean),
-            ("scale", &m.scale),
-            ("weights", &m.weights),
-        ] {
+            ("mean".to_string(), &m.mean),
+            ("scale".to_string(), &m.scale),
+            ("weights".to_string(), &m.weights),
+        ]
+        .into_iter()
+        .chain(language_weights)
+        {
             if v.len() != N_FEATURES {
                 return Err(invalid(format!(
                     "{name} has {} values, expected {N_FEATURES}",
@@ -117,6 +142,9 @@ impl AngerModel {
                     "{name} has a value that is not a finite number"
                 )));
             }
+        }
+        if let Some((code, _)) = m.languages.iter().find(|(_, t)| !t.bias.is_finite()) {
+            return Err(invalid(format!("languages.{code}.bias is not finite")));
         }
         if m.scale.iter().any(|&s| s <= 0.0) || !m.bias.is_finite() {
             return Err(invalid("scale must be positive and bias finite".into()));
@@ -134,23 +162,55 @@ impl AngerModel {
             weights: l.weights.clone(),
             bias: l.bias,
             l2,
+            languages: BTreeMap::new(),
             trained_on,
             accuracy: BTreeMap::new(),
             produced_by: "tonewatch train anger".into(),
         }
     }
 
-    /// Probability-like anger score in [0, 1] for relative features.
-    pub fn score(&self, x: &[f64; N_FEATURES]) -> f64 {
-        sigmoid(self.logit_parts(x).iter().sum::<f64>() + self.bias)
+    /// A model from a fit whose groups are `languages` (codes, in group
+    /// order), each deviation fitted with penalty `language_l2[g]`.
+    pub fn from_grouped(
+        g: &GroupedLogistic,
+        languages: &[&str],
+        l2: f64,
+        language_l2: &[f64],
+        trained_on: TrainingSet,
+    ) -> Self {
+        let mut m = Self::from_logistic(&g.shared, l2, trained_on);
+        m.description = "Anger vs other emotions from prosody and voice quality relative to the speaker's calm baseline; logistic regression with weights shared by all languages plus each training language's own deviation.".into();
+        m.languages = languages
+            .iter()
+            .zip(&g.deviations)
+            .zip(language_l2)
+            .map(|((code, d), &l2)| {
+                let terms = LanguageTerms {
+                    weights: d.weights.clone(),
+                    bias: d.bias,
+                    l2,
+                };
+                (code.to_string(), terms)
+            })
+            .collect();
+        m
+    }
+
+    /// Probability-like anger score in [0, 1] for relative features of
+    /// speech in `language`.
+    pub fn score(&self, x: &[f64; N_FEATURES], language: &str) -> f64 {
+        let own_bias = self.languages.get(language).map_or(0.0, |t| t.bias);
+        sigmoid(self.logit_parts(x, language).iter().sum::<f64>() + self.bias + own_bias)
     }
 
     /// Each feature's contribution to the logit (for evidence: which cues
     /// pushed the score up).
-    pub fn logit_parts(&self, x: &[f64; N_FEATURES]) -> [f64; N_FEATURES] {
+    pub fn logit_parts(&self, x: &[f64; N_FEATURES], language: &str) -> [f64; N_FEATURES] {
+        let own = self.languages.get(language).map(|t| &t.weights);
         let mut out = [0.0; N_FEATURES];
         for (i, o) in out.iter_mut().enumerate() {
-            *o = self.weights[i] * (x[i] - self.mean[i]) / self.scale[i];
+            let w = self.weights[i] + own.map_or(0.0, |w| w[i]);
+            *o = w * (x[i] - self.mean[i]) / self.scale[i];
         }
         out
     }
@@ -163,8 +223,40 @@ mod tests {
     #[test]
     fn builtin_model_loads_and_scores_in_range() {
         let m = AngerModel::builtin();
-        let s = m.score(&[0.0; N_FEATURES]);
-        assert!((0.0..=1.0).contains(&s));
+        for language in ["generic", "de", "it"] {
+            let s = m.score(&[0.0; N_FEATURES], language);
+            assert!((0.0..=1.0).contains(&s));
+        }
+    }
+
+    #[test]
+    fn a_language_the_model_knows_adds_its_own_terms() {
+        let mut m = (*AngerModel::builtin()).clone();
+        m.languages.clear();
+        let x = [1.0; N_FEATURES];
+        let shared = m.score(&x, "de");
+        m.languages.insert(
+            "de".into(),
+            LanguageTerms {
+                weights: vec![0.0; N_FEATURES],
+                bias: 2.0,
+                l2: 1.0,
+            },
+        );
+        assert!(m.score(&x, "de") > shared);
+        assert_eq!(m.score(&x, "it"), shared);
+    }
+
+    #[test]
+    fn a_language_with_the_wrong_number_of_weights_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v["languages"]["xx"] = serde_json::json!({"weights": [1.0], "bias": 0.0, "l2": 1.0});
+        let e = AngerModel::parse(&v.to_string(), Path::new("x.json")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.json: languages.xx.weights has 1 values"),
+            "{e}"
+        );
     }
 
     #[test]

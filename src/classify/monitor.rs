@@ -177,7 +177,7 @@ impl PartyMonitor {
             );
         };
         let relative = RawFeatures::from_measures(window).relative_to(&reference.features);
-        let score = enough.then(|| self.models.anger.score(&relative));
+        let score = enough.then(|| self.models.anger.score(&relative, self.models.language()));
         let pitch_rise = enough
             .then_some(relative[PITCH])
             .filter(|_| window.pitch_median_hz.is_some());

@@ -15,8 +15,9 @@ pub struct ModelArgs {
     /// Anger model to use instead of the built-in one (a file written by `tonewatch train anger`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// Language of the calls, for the profile norms (what counts as fast or lively):
-    /// de, en, it, zh or generic.
+    /// Language of the calls: de, en, it, zh or generic. It picks the profile norms (what
+    /// counts as fast or lively) and, for de and it, the anger model's own terms for the
+    /// language (any other language is judged by the terms all languages share).
     #[arg(long, default_value = "generic")]
     pub language: String,
 }

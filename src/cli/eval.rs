@@ -399,6 +399,11 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
                 f.uar_noisy_emodb,
                 f.uar_noisy_emovo
             );
+            say!(
+                "  judged by the weights shared by all languages alone (as a language without its own terms is, e.g. --language generic): EmoDB {:.3}, EMOVO {:.3}",
+                f.uar_shared_emodb,
+                f.uar_shared_emovo
+            );
             let gate = |name: &'static str, v: f64, g: f64| {
                 (name, format!("{v:.3}"), format!("≥ {g:.3}"), v >= g)
             };

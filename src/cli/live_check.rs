@@ -8,6 +8,8 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 use tonewatch::eval::live_match;
 
+use super::common::ModelArgs;
+
 #[derive(Args)]
 pub struct LiveCheckArgs {
     /// The recording that was played into the sound server.
@@ -24,10 +26,14 @@ pub struct LiveCheckArgs {
     /// When the caller turns angry in the file, s: prints the delay to the live alert.
     #[arg(long)]
     turn: Option<f64>,
+    /// The model and language the live session ran with.
+    #[command(flatten)]
+    models: ModelArgs,
 }
 
 pub fn run(a: LiveCheckArgs) -> Result<ExitCode> {
-    let m = live_match::compare(&a.file, &a.events, &a.record).map_err(|e| anyhow!(e))?;
+    let m = live_match::compare(&a.file, &a.events, &a.record, a.models.models()?)
+        .map_err(|e| anyhow!(e))?;
     let f = |v: &[f64]| {
         v.iter()
             .map(|t| format!("{t:.2}"))

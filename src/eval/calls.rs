@@ -64,6 +64,7 @@ pub struct Segment {
 pub struct BuiltCall {
     pub name: String,
     pub speaker: String,
+    pub corpus: Corpus,
     pub kind: CallKind,
     pub sample_rate: u32,
     pub samples: Vec<f32>,
@@ -162,6 +163,7 @@ pub fn build(data: &Path) -> Result<Vec<BuiltCall>, String> {
             let mut call = BuiltCall {
                 name: format!("{}-{}", speaker.replace(':', "-"), kind.as_str()),
                 speaker: speaker.clone(),
+                corpus: list[0].corpus,
                 kind,
                 sample_rate: rate,
                 samples: Vec::new(),
@@ -186,7 +188,7 @@ pub fn model_without(examples: &[Example], speaker: &str, l2: f64) -> AngerModel
         .filter(|&i| examples[i].speaker != speaker)
         .collect();
     let positives = train.iter().filter(|&&i| examples[i].is_anger()).count();
-    AngerModel::from_logistic(
+    anger::model_of(
         &anger::fit_on(examples, &conditions, &train, l2),
         l2,
         TrainingSet {
@@ -251,7 +253,10 @@ pub fn evaluate(data: &Path, config: AnalyzerConfig, l2: f64) -> Result<CallFigu
             .clone();
         let options = Options {
             config,
-            models: Models::builtin().with_anger_model(model),
+            models: Models::builtin()
+                .with_anger_model(model)
+                .with_language(call.corpus.language())
+                .map_err(|e| e.to_string())?,
             ..Options::default()
         };
         let report =

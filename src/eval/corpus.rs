@@ -31,6 +31,15 @@ impl Corpus {
             Corpus::Emovo => "emovo",
         }
     }
+
+    /// Code of the corpus's language (as the profile norms and the anger
+    /// model's language terms name it).
+    pub fn language(self) -> &'static str {
+        match self {
+            Corpus::EmoDb => "de",
+            Corpus::Emovo => "it",
+        }
+    }
 }
 
 impl fmt::Display for Corpus {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::audio::decode::read_all;
 use crate::audio::resample::resample_all;
-use crate::classify::AlertKind;
+use crate::classify::{AlertKind, Models};
 use crate::offline::{self, Options};
 
 /// Envelope frames per second.
@@ -87,7 +87,13 @@ fn best_lag(hay: &[f64], needle: &[f64]) -> (usize, f64) {
 }
 
 /// Compares the live session's events and recording with `analyze` on `file`.
-pub fn compare(file: &Path, events: &Path, recording: &Path) -> Result<LiveMatch, String> {
+/// `models` must be what the live session classified with.
+pub fn compare(
+    file: &Path,
+    events: &Path,
+    recording: &Path,
+    models: Models,
+) -> Result<LiveMatch, String> {
     let (info, channels) = read_all(file).map_err(|e| e.to_string())?;
     let (rinfo, rch) = read_all(recording).map_err(|e| e.to_string())?;
     let target = rinfo.sample_rate;
@@ -96,7 +102,11 @@ pub fn compare(file: &Path, events: &Path, recording: &Path) -> Result<LiveMatch
     let (lag, correlation) = best_lag(&envelope(&rch[0], target), &envelope(&original, target));
     let offset_s = lag as f64 / ENV_RATE;
 
-    let report = offline::analyze_file(file, &Options::default()).map_err(|e| e.to_string())?;
+    let options = Options {
+        models,
+        ..Options::default()
+    };
+    let report = offline::analyze_file(file, &options).map_err(|e| e.to_string())?;
     let customer = report
         .channels
         .iter()

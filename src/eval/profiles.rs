@@ -27,14 +27,6 @@ use crate::offline::{self, Options};
 /// that a tempo x1.3 variant still has the 15 s + 5 s a profile needs to settle.
 const SPEECH_S: f64 = 32.0;
 
-/// The language code of a corpus.
-pub fn language_of(c: Corpus) -> &'static str {
-    match c {
-        Corpus::EmoDb => "de",
-        Corpus::Emovo => "it",
-    }
-}
-
 /// A variant: name, tempo factor, gain (dB re nominal), pitch excursion
 /// factor, and the profile it must get.
 pub const VARIANTS: [(&str, f64, f64, f64, ProfileType); 5] = [
@@ -141,7 +133,7 @@ pub fn train(data: &Path, base: &ProfileNorms) -> Result<ProfileNorms, String> {
         );
         let l = norms_from(speech.iter().filter(|s| s.corpus == corpus), &source)
             .ok_or_else(|| format!("no measurable neutral speech in {name}"))?;
-        norms.languages.insert(language_of(corpus).to_string(), l);
+        norms.languages.insert(corpus.language().to_string(), l);
     }
     // Languages without a corpus here are stated relative to the measured
     // ones, so that they stay on tonewatch's own scale (its rate counts
@@ -209,7 +201,7 @@ pub fn evaluate(data: &Path, base: &ProfileNorms) -> Result<ProfileFigures, Stri
     let speech = neutral_speech(data, nominal)?;
     let mut results = Vec::new();
     for s in &speech {
-        let lang = language_of(s.corpus);
+        let lang = s.corpus.language();
         let others = speech
             .iter()
             .filter(|o| o.corpus == s.corpus && o.speaker != s.speaker);
