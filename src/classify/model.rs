@@ -248,6 +248,20 @@ mod tests {
     }
 
     #[test]
+    fn a_model_file_without_language_terms_loads_and_judges_every_language_alike() {
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v.as_object_mut().unwrap().remove("languages");
+        let m = AngerModel::parse(&v.to_string(), Path::new("old.json")).unwrap();
+        assert!(m.languages.is_empty());
+        let x = [0.5; N_FEATURES];
+        assert_eq!(m.score(&x, "de"), m.score(&x, "generic"));
+        // The built-in model does have terms for its training languages.
+        let builtin = AngerModel::builtin();
+        assert!(builtin.languages.contains_key("de") && builtin.languages.contains_key("it"));
+        assert_ne!(builtin.score(&x, "de"), builtin.score(&x, "generic"));
+    }
+
+    #[test]
     fn a_language_with_the_wrong_number_of_weights_is_refused() {
         let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
         v["languages"]["xx"] = serde_json::json!({"weights": [1.0], "bias": 0.0, "l2": 1.0});
