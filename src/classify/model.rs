@@ -199,17 +199,21 @@ impl AngerModel {
     /// Probability-like anger score in [0, 1] for relative features of
     /// speech in `language`.
     pub fn score(&self, x: &[f64; N_FEATURES], language: &str) -> f64 {
-        let own_bias = self.languages.get(language).map_or(0.0, |t| t.bias);
-        sigmoid(self.logit_parts(x, language).iter().sum::<f64>() + self.bias + own_bias)
+        let own = self.languages.get(language);
+        let own_bias = own.map_or(0.0, |t| t.bias);
+        sigmoid(self.parts(x, own).iter().sum::<f64>() + self.bias + own_bias)
     }
 
     /// Each feature's contribution to the logit (for evidence: which cues
     /// pushed the score up).
     pub fn logit_parts(&self, x: &[f64; N_FEATURES], language: &str) -> [f64; N_FEATURES] {
-        let own = self.languages.get(language).map(|t| &t.weights);
+        self.parts(x, self.languages.get(language))
+    }
+
+    fn parts(&self, x: &[f64; N_FEATURES], own: Option<&LanguageTerms>) -> [f64; N_FEATURES] {
         let mut out = [0.0; N_FEATURES];
         for (i, o) in out.iter_mut().enumerate() {
-            let w = self.weights[i] + own.map_or(0.0, |w| w[i]);
+            let w = self.weights[i] + own.map_or(0.0, |t| t.weights[i]);
             *o = w * (x[i] - self.mean[i]) / self.scale[i];
         }
         out

@@ -159,13 +159,13 @@ pub fn fit_grouped(
         penalty.extend(std::iter::repeat_n(p, block));
     }
     let beta = newton(&rows, y, &balanced_weights(y), &penalty);
-    let n = rows.first().map_or(0, Vec::len);
     GroupedLogistic {
         shared: Logistic {
             mean,
             scale,
             weights: beta[..d].to_vec(),
-            bias: beta[n],
+            // `newton` puts the bias after the inputs' weights.
+            bias: beta[penalty.len()],
         },
         deviations: (0..groups)
             .map(|g| {
