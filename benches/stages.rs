@@ -92,7 +92,7 @@ fn record() -> Recorded {
             f0_st: f0
                 .filter(|_| activity.speech)
                 .map(|f| hz_to_st(f as f64) as f32),
-            nucleus: nucleus.is_some(),
+            nucleus_weight: nucleus.map_or(0.0, |n| n.weight),
             level,
             balance_db: bands.balance_db,
             periodicity: c.best_strength(),

@@ -29,7 +29,8 @@ impl Sink for Rows<'_> {
             f.periodicity,
             f.spectral_balance_db,
             f.spectral_flux_db,
-            f.nucleus_s.map_or(String::new(), |t| format!("{t:.2}")),
+            f.nucleus
+                .map_or(String::new(), |n| format!("{:.2}", n.time_s)),
             shape.join(",")
         );
     }

@@ -1,7 +1,7 @@
 //! Development tool, not part of the product. Dumps, per hop of every EmoDB
 //! utterance (clean and telephone), the nucleus model's probability and the
 //! phone-label truth, for studying the syllable-nucleus detector outside Rust.
-//! With `features`, also the noise floor, the periodicity, the detector's
+//! With `features`, also the noise floor, the periodicity, the weight of the detector's
 //! nuclei and the model's full feature vector (for trying other nucleus
 //! classifiers).
 //! Usage: cargo run --release --example dump_nuclei [features] > nuclei.csv
@@ -51,10 +51,11 @@ fn main() {
             a.process(&sig, &mut sink);
             a.finish(&mut sink);
             let mut det = NucleusDetector::new(NucleiParams::default());
-            let found: Vec<f64> = sink
+            let found: Vec<(f64, f32)> = sink
                 .0
                 .iter()
                 .filter_map(|f| det.push(f.nucleus_input()))
+                .map(|c| (c.time_s, c.weight))
                 .collect();
             let mut stack = FeatureStack::new();
             for f in &sink.0 {
@@ -79,10 +80,14 @@ fn main() {
                     syl as u8
                 );
                 if with_features {
-                    let nuc = found.iter().any(|&t| (t - s.time_s).abs() < 0.004);
+                    let nuc: f32 = found
+                        .iter()
+                        .filter(|&&(t, _)| (t - s.time_s).abs() < 0.004)
+                        .map(|&(_, w)| w)
+                        .sum();
                     line += &format!(
-                        ",{:.1},{:.3},{}",
-                        s.input.floor_db, s.input.periodicity, nuc as u8
+                        ",{:.1},{:.3},{:.2}",
+                        s.input.floor_db, s.input.periodicity, nuc
                     );
                     for v in &s.features {
                         line += &format!(",{v:.2}");

@@ -17,7 +17,7 @@ use crate::classify::model::AngerModel;
 use crate::classify::{Alert, AngerState, Models, MonitorParams, PartyMonitor, Profile};
 use crate::dsp::filter::Cascade;
 use crate::dsp::level::{EnvelopeFollower, HopLevel};
-use crate::dsp::nuclei::{NucleiParams, NucleusDetector, NucleusInput};
+use crate::dsp::nuclei::{Confirmed, NucleiParams, NucleusDetector, NucleusInput};
 use crate::dsp::pitch::{self, Candidates, PitchAnalyzer, PitchTracker, TrackerParams};
 use crate::dsp::spectrum::{self, BandMeasures, SpectrumAnalyzer};
 use crate::dsp::vad::{VadParams, VoiceActivity};
@@ -98,8 +98,8 @@ pub struct Frame {
     pub vowel_band_db: f32,
     /// Spectral shape (see [`BandMeasures`]).
     pub shape_db: [f32; spectrum::SHAPE_BANDS],
-    /// A syllable nucleus confirmed at this hop, at the given (earlier) time.
-    pub nucleus_s: Option<f64>,
+    /// Syllable nuclei confirmed at this hop (their weight and earlier time).
+    pub nucleus: Option<Confirmed>,
 }
 
 impl Frame {
@@ -454,10 +454,10 @@ impl Analyzer {
             spectral_flux_db: bands.flux_db,
             vowel_band_db: bands.vowel_band_db,
             shape_db: bands.shape_db,
-            nucleus_s: None,
+            nucleus: None,
         };
-        let nucleus_s = self.nuclei.push(frame.nucleus_input());
-        frame.nucleus_s = nucleus_s;
+        let nucleus = self.nuclei.push(frame.nucleus_input());
+        frame.nucleus = nucleus;
         sink.frame(&frame);
 
         let shape_change_db = match (&self.last_voiced_shape, voiced) {
@@ -474,7 +474,7 @@ impl Analyzer {
         let record = HopRecord {
             speech: activity.speech,
             f0_st: frame.f0_hz.map(|f| hz_to_st(f as f64) as f32),
-            nucleus: nucleus_s.is_some(),
+            nucleus_weight: nucleus.map_or(0.0, |n| n.weight),
             level,
             balance_db: bands.balance_db,
             periodicity: frame.periodicity,

@@ -268,15 +268,17 @@ fn fit_rate_scale(
         // detector is run again here with the new one.
         let frames = frames_of(&samples, rate, config)?;
         let mut detector = NucleusDetector::with_model(config.nuclei, model);
-        let mut nuclei = 0usize;
+        let mut nuclei = 0.0;
         for f in &frames {
-            nuclei += usize::from(detector.push(f.nucleus_input()).is_some());
+            nuclei += detector
+                .push(f.nucleus_input())
+                .map_or(0.0, |n| f64::from(n.weight));
         }
         let speech_s = frames.iter().filter(|f| f.speech).count() as f64 * crate::HOP_S;
         if speech_s < crate::measures::MIN_SPEECH_FOR_RATE_S {
             continue;
         }
-        let (t, c) = (n as f64 / dur, nuclei as f64 / speech_s);
+        let (t, c) = (n as f64 / dur, nuclei / speech_s);
         tc += t * c;
         cc += c * c;
         files += 1;

@@ -17,10 +17,10 @@ pub struct RateRow {
     pub truth_syllables: usize,
     pub truth_duration_s: f64,
     pub truth_rate: f64,
-    pub clean_syllables: u32,
+    pub clean_syllables: f64,
     pub clean_speech_s: f64,
     pub clean_rate: Option<f64>,
-    pub tel_syllables: u32,
+    pub tel_syllables: f64,
     pub tel_speech_s: f64,
     pub tel_rate: Option<f64>,
 }

@@ -40,8 +40,9 @@ pub struct HopRecord {
     pub speech: bool,
     /// F0 in semitones re [`SEMITONE_REF_HZ`], for voiced speech hops.
     pub f0_st: Option<f32>,
-    /// A syllable nucleus was confirmed at this hop.
-    pub nucleus: bool,
+    /// Weight of the syllable nuclei confirmed at this hop (0 to 1; see
+    /// [`crate::dsp::nuclei::NucleiParams::pickers`]).
+    pub nucleus_weight: f32,
     pub level: HopLevel,
     pub balance_db: f32,
     /// Best normalised correlation of the pitch candidates (voice clarity).
@@ -62,8 +63,9 @@ pub struct Measures {
     pub speech_s: f64,
     /// Seconds of voiced speech.
     pub voiced_s: f64,
-    /// Syllable nuclei found.
-    pub syllables: u32,
+    /// Syllable nuclei found (the weighted mean count of the detector's
+    /// pickers, so not always a whole number).
+    pub syllables: f64,
     /// Syllables per second of speech: `syllables` × the nucleus model's
     /// calibration ([`crate::dsp::nuclei::rate_scale`]) / `speech_s`.
     pub speech_rate_syl_s: Option<f64>,
@@ -104,7 +106,7 @@ pub struct Measures {
 pub(crate) struct Sums {
     pub speech_hops: u64,
     pub voiced_hops: u64,
-    pub nuclei: u64,
+    pub nuclei: f64,
     pub balance_sum: f64,
     pub periodicity_sum: f64,
     pub flux_sum: f64,
@@ -139,9 +141,7 @@ impl Sums {
             self.change_hops += 1;
             self.change_sum += c as f64;
         }
-        if r.nucleus {
-            self.nuclei += 1;
-        }
+        self.nuclei += f64::from(r.nucleus_weight);
     }
 
     /// Fills the sum-based fields of `m`.
@@ -149,9 +149,9 @@ impl Sums {
         let hop = crate::HOP_S;
         m.speech_s = self.speech_hops as f64 * hop;
         m.voiced_s = self.voiced_hops as f64 * hop;
-        m.syllables = self.nuclei as u32;
+        m.syllables = self.nuclei;
         m.speech_rate_syl_s = (m.speech_s >= MIN_SPEECH_FOR_RATE_S)
-            .then(|| self.nuclei as f64 * crate::dsp::nuclei::rate_scale() / m.speech_s);
+            .then(|| self.nuclei * crate::dsp::nuclei::rate_scale() / m.speech_s);
         let per_speech_hop =
             |sum: f64| (self.speech_hops > 0).then(|| sum / self.speech_hops as f64);
         m.spectral_balance_db =

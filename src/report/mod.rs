@@ -317,7 +317,7 @@ pub const MEASURE_COLUMNS: [MeasureColumn; 11] = [
     MeasureColumn {
         name: "syllables",
         decimals: 0,
-        value: |m| Some(f64::from(m.syllables)),
+        value: |m| Some(m.syllables),
     },
     MeasureColumn {
         name: "speech_rate_syl_s",

@@ -38,7 +38,7 @@ const READ_POINTS: usize = 256;
 /// Bytes of one point in the temporary file: time, speech and voiced seconds,
 /// syllables, the 8 optional measures and the anger score, the spectral
 /// shape, a bit mask of which options are present, and the state.
-const RECORD: usize = 8 * 3 + 4 + OPTIONS * 8 + 2 * SHAPE_BANDS * 8 + 2 + 1;
+const RECORD: usize = 8 * 4 + OPTIONS * 8 + 2 * SHAPE_BANDS * 8 + 2 + 1;
 
 /// The timeline points of one channel, in time order.
 pub struct Timeline {
@@ -319,7 +319,7 @@ fn decode(r: &[u8]) -> TimelinePoint {
     let time_s = f(take(8));
     let speech_s = f(take(8));
     let voiced_s = f(take(8));
-    let syllables = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
+    let syllables = f(take(8));
     let mut opts = [0.0; OPTIONS];
     for v in &mut opts {
         *v = f(take(8));
@@ -372,7 +372,7 @@ mod tests {
             measures: Measures {
                 speech_s: 1.0 + x / 7.0,
                 voiced_s: x / 11.0,
-                syllables: i as u32 * 3,
+                syllables: x * 2.6,
                 speech_rate_syl_s: some(2, 4.0 + x / 13.0),
                 active_level_dbfs: some(3, -20.0 - x / 17.0),
                 pitch_median_hz: some(5, 120.0 + x),
