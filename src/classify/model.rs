@@ -199,9 +199,18 @@ impl AngerModel {
     /// Probability-like anger score in [0, 1] for relative features of
     /// speech in `language`.
     pub fn score(&self, x: &[f64; N_FEATURES], language: &str) -> f64 {
-        let own = self.languages.get(language);
-        let own_bias = own.map_or(0.0, |t| t.bias);
-        sigmoid(self.parts(x, own).iter().sum::<f64>() + self.bias + own_bias)
+        match self.languages.get(language) {
+            Some(own) => {
+                sigmoid(self.parts(x, Some(own)).iter().sum::<f64>() + self.bias + own.bias)
+            }
+            None => self.shared_score(x),
+        }
+    }
+
+    /// The score by the weights shared by all languages alone, as a
+    /// language without its own terms gets it.
+    pub fn shared_score(&self, x: &[f64; N_FEATURES]) -> f64 {
+        sigmoid(self.parts(x, None).iter().sum::<f64>() + self.bias)
     }
 
     /// Each feature's contribution to the logit (for evidence: which cues
@@ -275,6 +284,54 @@ mod tests {
                 .starts_with("x.json: languages.xx.weights has 1 values"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_model_file_scores_as_the_fitted_model_predicts() {
+        // The evaluation and the product both score through `AngerModel`;
+        // it must say what the learner fitted.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let (mut x, mut y, mut group) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..300 {
+            let row: Vec<f64> = (0..N_FEATURES)
+                .map(|k| next() * (1 + k % 3) as f64)
+                .collect();
+            let g = i % 2;
+            let z = row[0] - row[1] + if g == 1 { row[2] + 0.3 } else { 0.0 } + 0.5 * next();
+            x.push(row);
+            y.push(z > 0.0);
+            group.push(g);
+        }
+        let fit = crate::learn::logistic::fit_grouped(&x, &y, &group, 1.0, &[4.0, 0.5]);
+        let set = TrainingSet {
+            corpora: vec!["synthetic".into()],
+            speakers: vec![],
+            utterances: x.len(),
+            positives: y.iter().filter(|&&v| v).count(),
+            channel: "none".into(),
+            baseline: "none".into(),
+        };
+        let m = AngerModel::from_grouped(&fit, &["de", "it"], 1.0, &[4.0, 0.5], set);
+        for row in x.iter().take(50) {
+            let a: [f64; N_FEATURES] = row.as_slice().try_into().unwrap();
+            for (language, g) in [("de", Some(0)), ("it", Some(1)), ("zh", None)] {
+                let (ours, fitted) = (m.score(&a, language), fit.predict(row, g));
+                assert!(
+                    (ours - fitted).abs() < 1e-12,
+                    "{language}: {ours} vs {fitted}"
+                );
+            }
+            assert_eq!(m.shared_score(&a), m.score(&a, "zh"));
+        }
+        // The language terms matter here, or the check would prove little.
+        let a: [f64; N_FEATURES] = x[0].as_slice().try_into().unwrap();
+        assert!((m.score(&a, "de") - m.score(&a, "it")).abs() > 1e-3);
     }
 
     #[test]

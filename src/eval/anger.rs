@@ -100,6 +100,23 @@ pub fn model_of(fit: &logistic::GroupedLogistic, l2: f64, trained_on: TrainingSe
     AngerModel::from_grouped(fit, &codes, l2, &language_l2(l2), trained_on)
 }
 
+/// What a model fitted on `examples[i]` for each `i` in `train` was trained on.
+fn training_set(examples: &[Example], train: &[usize]) -> TrainingSet {
+    let used = || train.iter().map(|&i| &examples[i]);
+    let corpora: BTreeSet<String> = used().map(|e| e.corpus.to_string()).collect();
+    let speakers: BTreeSet<String> = used().map(|e| e.speaker.clone()).collect();
+    TrainingSet {
+        corpora: corpora.into_iter().collect(),
+        speakers: speakers.into_iter().collect(),
+        utterances: train.len(),
+        positives: used().filter(|e| e.is_anger()).count(),
+        channel: format!(
+            "clean, and again with white noise {TRAINING_NOISE_SNR_DB} dB below the speech"
+        ),
+        baseline: "mean of the speaker's other neutral utterances (in the same condition); anger and the rest weighted equally".into(),
+    }
+}
+
 /// One utterance measured clean, in noise and through a telephone channel.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -289,16 +306,18 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
         let train: Vec<usize> = (0..examples.len())
             .filter(|&i| examples[i].speaker != *s)
             .collect();
-        let model = fit_on(examples, &conditions, &train, l2);
+        // Judged as the product judges: through the model file's scorer.
+        let fit = fit_on(examples, &conditions, &train, l2);
+        let model = model_of(&fit, l2, training_set(examples, &train));
         let test: Vec<usize> = (0..examples.len())
             .filter(|&i| examples[i].speaker == *s)
             .collect();
         for &i in &test {
-            let own = Some(language_group(examples[i].corpus));
-            pred_clean[i] = model.predict(&clean[i], own) > 0.5;
-            pred_tel[i] = model.predict(&tel[i], own) > 0.5;
-            pred_noisy[i] = model.predict(&noisy[i], own) > 0.5;
-            pred_shared[i] = model.predict(&clean[i], None) > 0.5;
+            let language = examples[i].corpus.language();
+            pred_clean[i] = model.score(&clean[i], language) > 0.5;
+            pred_tel[i] = model.score(&tel[i], language) > 0.5;
+            pred_noisy[i] = model.score(&noisy[i], language) > 0.5;
+            pred_shared[i] = model.shared_score(&clean[i]) > 0.5;
         }
         let truth: Vec<bool> = test.iter().map(|&i| examples[i].is_anger()).collect();
         let pc: Vec<bool> = test.iter().map(|&i| pred_clean[i]).collect();
@@ -324,23 +343,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
 pub fn train(examples: &[Example], l2: f64) -> AngerModel {
     let all: Vec<usize> = (0..examples.len()).collect();
     let fitted = fit_on(examples, &training_features(examples), &all, l2);
-    let y: Vec<bool> = examples.iter().map(Example::is_anger).collect();
-    let corpora: BTreeSet<String> = examples.iter().map(|e| e.corpus.to_string()).collect();
-    let speakers: BTreeSet<String> = examples.iter().map(|e| e.speaker.clone()).collect();
-    let mut model = model_of(
-        &fitted,
-        l2,
-        TrainingSet {
-            corpora: corpora.into_iter().collect(),
-            speakers: speakers.into_iter().collect(),
-            utterances: examples.len(),
-            positives: y.iter().filter(|&&v| v).count(),
-            channel: format!(
-                "clean, and again with white noise {TRAINING_NOISE_SNR_DB} dB below the speech"
-            ),
-            baseline: "mean of the speaker's other neutral utterances (in the same condition); anger and the rest weighted equally".into(),
-        },
-    );
+    let mut model = model_of(&fitted, l2, training_set(examples, &all));
     let f = leave_one_speaker_out(examples, l2);
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     model
