@@ -64,7 +64,7 @@ pub struct Measures {
     /// Seconds of voiced speech.
     pub voiced_s: f64,
     /// Syllable nuclei found (the weighted mean count of the detector's
-    /// pickers, so not always a whole number).
+    /// pickers, so not always a whole number; reports round it).
     pub syllables: f64,
     /// Syllables per second of speech: `syllables` × the nucleus model's
     /// calibration ([`crate::dsp::nuclei::rate_scale`]) / `speech_s`.

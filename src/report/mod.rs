@@ -316,6 +316,8 @@ pub const MEASURE_COLUMNS: [MeasureColumn; 11] = [
     },
     MeasureColumn {
         name: "syllables",
+        // The committee's weighted mean count, rounded: the key stays an
+        // integer for readers of the JSON; the rate uses it unrounded.
         decimals: 0,
         value: |m| Some(m.syllables),
     },
