@@ -34,9 +34,9 @@ fn main() {
     let mut p = vec![0.0; ex.len()];
     for s in &speakers {
         let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
-        let m = anger::fit_on(&ex, &conditions, &train, anger::DEFAULT_L2);
+        let m = anger::model_on(&ex, &conditions, &train, anger::DEFAULT_L2);
         for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
-            p[i] = m.predict(&rel[i], Some(anger::language_group(ex[i].corpus)));
+            p[i] = m.score(&rel[i], ex[i].corpus.language());
         }
     }
     let emotions: BTreeSet<&str> = ex.iter().map(|e| e.emotion.as_str()).collect();

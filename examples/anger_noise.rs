@@ -76,11 +76,11 @@ fn main() {
         let mut pn = vec![false; ex.len()];
         for s in &speakers {
             let train: Vec<usize> = (0..ex.len()).filter(|&i| ex[i].speaker != *s).collect();
-            let m = anger::fit_on(&ex, &conditions, &train, l2);
+            let m = anger::model_on(&ex, &conditions, &train, l2);
             for i in (0..ex.len()).filter(|&i| ex[i].speaker == *s) {
-                let own = Some(anger::language_group(ex[i].corpus));
-                pc[i] = m.predict(&c[i], own) > 0.5;
-                pn[i] = m.predict(&n[i], own) > 0.5;
+                let language = ex[i].corpus.language();
+                pc[i] = m.score(&c[i], language) > 0.5;
+                pn[i] = m.score(&n[i], language) > 0.5;
             }
         }
         let by = |corp: Corpus, p: &[bool]| anger::corpus_uar(&ex, corp, p);

@@ -94,6 +94,18 @@ pub fn fit_on(
     logistic::fit_grouped(&x, &y, &group, l2 * copies, &per_language)
 }
 
+/// The model fitted on `examples[i]` for each `i` in `train` (see [`fit_on`]),
+/// as the model file stores it and the product scores it.
+pub fn model_on(
+    examples: &[Example],
+    conditions: &[Vec<[f64; N_FEATURES]>],
+    train: &[usize],
+    l2: f64,
+) -> AngerModel {
+    let fit = fit_on(examples, conditions, train, l2);
+    model_of(&fit, l2, training_set(examples, train))
+}
+
 /// `fit` as the model file stores it.
 pub fn model_of(fit: &logistic::GroupedLogistic, l2: f64, trained_on: TrainingSet) -> AngerModel {
     let codes: Vec<&str> = LANGUAGES.iter().map(|(c, _)| c.language()).collect();
@@ -307,8 +319,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
             .filter(|&i| examples[i].speaker != *s)
             .collect();
         // Judged as the product judges: through the model file's scorer.
-        let fit = fit_on(examples, &conditions, &train, l2);
-        let model = model_of(&fit, l2, training_set(examples, &train));
+        let model = model_on(examples, &conditions, &train, l2);
         let test: Vec<usize> = (0..examples.len())
             .filter(|&i| examples[i].speaker == *s)
             .collect();
@@ -342,8 +353,7 @@ pub fn leave_one_speaker_out(examples: &[Example], l2: f64) -> AngerFigures {
 /// leave-one-speaker-out figures in it.
 pub fn train(examples: &[Example], l2: f64) -> AngerModel {
     let all: Vec<usize> = (0..examples.len()).collect();
-    let fitted = fit_on(examples, &training_features(examples), &all, l2);
-    let mut model = model_of(&fitted, l2, training_set(examples, &all));
+    let mut model = model_on(examples, &training_features(examples), &all, l2);
     let f = leave_one_speaker_out(examples, l2);
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     model

@@ -18,7 +18,7 @@ use super::stats::median;
 use crate::Role;
 use crate::analyzer::AnalyzerConfig;
 use crate::audio::synth::Rng;
-use crate::classify::model::{AngerModel, TrainingSet};
+use crate::classify::model::AngerModel;
 use crate::classify::{Alert, AlertKind, Models};
 use crate::offline::{self, Options};
 
@@ -187,19 +187,7 @@ pub fn model_without(examples: &[Example], speaker: &str, l2: f64) -> AngerModel
     let train: Vec<usize> = (0..examples.len())
         .filter(|&i| examples[i].speaker != speaker)
         .collect();
-    let positives = train.iter().filter(|&&i| examples[i].is_anger()).count();
-    anger::model_of(
-        &anger::fit_on(examples, &conditions, &train, l2),
-        l2,
-        TrainingSet {
-            corpora: vec![],
-            speakers: vec![],
-            utterances: train.len(),
-            positives,
-            channel: "clean and noisy".into(),
-            baseline: format!("leave-one-speaker-out model without {speaker}"),
-        },
-    )
+    anger::model_on(examples, &conditions, &train, l2)
 }
 
 /// The outcome of one call.
