@@ -6,20 +6,13 @@
 //! classifiers).
 //! Usage: cargo run --release --example dump_nuclei [features] > nuclei.csv
 
-use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame};
 use tonewatch::audio::telephone::{RATE, telephone_channel};
 use tonewatch::dsp::nuclei::{
     FeatureStack, N_FEATURES, NucleiParams, NucleusDetector, NucleusModel,
 };
 use tonewatch::eval::corpus::{self, Corpus, SyllableTruth};
 use tonewatch::eval::nuclei::{nucleus_cores, parse_lablaut, syllable_nuclei};
-
-struct Frames(Vec<Frame>);
-impl Sink for Frames {
-    fn frame(&mut self, f: &Frame) {
-        self.0.push(*f);
-    }
-}
 
 fn main() {
     let with_features = std::env::args().nth(1).as_deref() == Some("features");
@@ -47,18 +40,17 @@ fn main() {
             ("tel", telephone_channel(&x, rate).unwrap(), RATE),
         ] {
             let mut a = Analyzer::new(r, AnalyzerConfig::default()).unwrap();
-            let mut sink = Frames(Vec::new());
+            let mut sink = Vec::<Frame>::new();
             a.process(&sig, &mut sink);
             a.finish(&mut sink);
             let mut det = NucleusDetector::new(NucleiParams::default());
             let found: Vec<(f64, f32)> = sink
-                .0
                 .iter()
                 .filter_map(|f| det.push(f.nucleus_input()))
                 .map(|c| (c.time_s, c.weight))
                 .collect();
             let mut stack = FeatureStack::new();
-            for f in &sink.0 {
+            for f in &sink {
                 let Some(s) = stack.push(&f.nucleus_input()) else {
                     continue;
                 };

@@ -8,18 +8,11 @@
 //! follows a change of pace.
 //! Usage: cargo run --release --example grid_counts [TEMPO] > grid.csv
 
-use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+use tonewatch::analyzer::{Analyzer, AnalyzerConfig, Frame};
 use tonewatch::audio::telephone::{RATE, telephone_channel};
 use tonewatch::dsp::nuclei::{NucleiParams, NucleusDetector, Picker};
 use tonewatch::eval::modify::modify;
 use tonewatch::eval::{corpus, rate};
-
-struct Frames(Vec<Frame>);
-impl Sink for Frames {
-    fn frame(&mut self, f: &Frame) {
-        self.0.push(*f);
-    }
-}
 
 fn main() {
     let data = corpus::data_dir().expect("corpus data");
@@ -60,10 +53,10 @@ fn main() {
         let tel = telephone_channel(&samples, t.rate).unwrap();
         for (version, sig, r) in [("clean", &samples, t.rate), ("tel", &tel, RATE)] {
             let mut a = Analyzer::new(r, AnalyzerConfig::default()).unwrap();
-            let mut sink = Frames(Vec::new());
+            let mut sink = Vec::<Frame>::new();
             a.process(sig, &mut sink);
             a.finish(&mut sink);
-            let speech = sink.0.iter().filter(|f| f.speech).count() as f64 * tonewatch::HOP_S;
+            let speech = sink.iter().filter(|f| f.speech).count() as f64 * tonewatch::HOP_S;
             let mut line = format!(
                 "{},{},{version},{:.4},{speech:.3}",
                 t.utterance.file_name(),
@@ -73,7 +66,6 @@ fn main() {
             for g in &grid {
                 let mut det = NucleusDetector::new(NucleiParams::single(*g));
                 let n: f32 = sink
-                    .0
                     .iter()
                     .filter_map(|f| det.push(f.nucleus_input()))
                     .map(|c| c.weight)

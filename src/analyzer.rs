@@ -155,6 +155,13 @@ impl Sink for Vec<TimelinePoint> {
     }
 }
 
+/// A sink that keeps the per-hop frames.
+impl Sink for Vec<Frame> {
+    fn frame(&mut self, frame: &Frame) {
+        self.push(*frame);
+    }
+}
+
 /// A sink that ignores everything (for benchmarks and summaries only).
 pub struct NullSink;
 impl Sink for NullSink {}

@@ -664,14 +664,8 @@ mod tests {
 
     #[test]
     fn the_count_is_the_weighted_mean_of_the_pickers_counts() {
-        use crate::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+        use crate::analyzer::{Analyzer, AnalyzerConfig, Frame};
         use crate::audio::synth::{UtteranceSpec, utterance};
-        struct Frames(Vec<Frame>);
-        impl Sink for Frames {
-            fn frame(&mut self, f: &Frame) {
-                self.0.push(*f);
-            }
-        }
         let spec = UtteranceSpec {
             syllables_per_s: 6.0,
             duration_s: 20.0,
@@ -679,12 +673,11 @@ mod tests {
         };
         let (signal, _) = utterance(8000, 41, &spec);
         let mut a = Analyzer::new(8000, AnalyzerConfig::default()).unwrap();
-        let mut frames = Frames(Vec::new());
+        let mut frames: Vec<Frame> = Vec::new();
         a.process(&signal, &mut frames);
         let count = |params: NucleiParams| -> f64 {
             let mut d = NucleusDetector::new(params);
             frames
-                .0
                 .iter()
                 .filter_map(|f| d.push(f.nucleus_input()))
                 .map(|c| f64::from(c.weight))
@@ -705,7 +698,6 @@ mod tests {
         assert!((together - mean).abs() < 1e-3, "{together} vs {alone:?}");
         // The analyser's frames carry the same count.
         let framed: f64 = frames
-            .0
             .iter()
             .filter_map(|f| f.nucleus)
             .map(|c| f64::from(c.weight))

@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::corpus::{self, Corpus, SyllableTruth, Utterance};
-use crate::analyzer::{Analyzer, AnalyzerConfig, Frame, Sink};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Frame};
 use crate::audio::telephone::{RATE as TEL_RATE, telephone_channel};
 use crate::dsp::nuclei::{
     FeatureStack, NucleusDetector, NucleusModel, OFFSETS, base_feature_names, contour_feature_names,
@@ -139,13 +139,6 @@ pub fn nucleus_cores(nuclei: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-struct Frames(Vec<Frame>);
-impl Sink for Frames {
-    fn frame(&mut self, f: &Frame) {
-        self.0.push(*f);
-    }
-}
-
 /// Training examples: feature vectors of speech hops and their labels.
 pub struct Dataset {
     pub x: Vec<Vec<f64>>,
@@ -156,10 +149,10 @@ pub struct Dataset {
 
 fn frames_of(samples: &[f32], rate: u32, config: AnalyzerConfig) -> Result<Vec<Frame>, String> {
     let mut a = Analyzer::new(rate, config).map_err(|e| e.to_string())?;
-    let mut sink = Frames(Vec::new());
+    let mut sink = Vec::<Frame>::new();
     a.process(samples, &mut sink);
     a.finish(&mut sink);
-    Ok(sink.0)
+    Ok(sink)
 }
 
 /// Examples from the EmoDB utterances of the speakers `keep` accepts.
