@@ -199,18 +199,18 @@ impl AngerModel {
     /// Probability-like anger score in [0, 1] for relative features of
     /// speech in `language`.
     pub fn score(&self, x: &[f64; N_FEATURES], language: &str) -> f64 {
-        match self.languages.get(language) {
-            Some(own) => {
-                sigmoid(self.parts(x, Some(own)).iter().sum::<f64>() + self.bias + own.bias)
-            }
-            None => self.shared_score(x),
-        }
+        self.score_with(x, self.languages.get(language))
     }
 
     /// The score by the weights shared by all languages alone, as a
     /// language without its own terms gets it.
     pub fn shared_score(&self, x: &[f64; N_FEATURES]) -> f64 {
-        sigmoid(self.parts(x, None).iter().sum::<f64>() + self.bias)
+        self.score_with(x, None)
+    }
+
+    fn score_with(&self, x: &[f64; N_FEATURES], own: Option<&LanguageTerms>) -> f64 {
+        let bias = self.bias + own.map_or(0.0, |t| t.bias);
+        sigmoid(self.parts(x, own).iter().sum::<f64>() + bias)
     }
 
     /// Each feature's contribution to the logit (for evidence: which cues
